@@ -1,0 +1,12 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself on the app here.
+#include <CLI/CLI.hpp>
+
+namespace squeezenet::cli {
+
+void register_info(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_convert(CLI::App& app);
+void register_fetch(CLI::App& app);
+
+}  // namespace squeezenet::cli

@@ -1,0 +1,31 @@
+// The `squeezenet` command: a thin layer over the library; errors become one line on stderr and exit 1.
+#include <iostream>
+
+#include "commands.h"
+#include "squeezenet/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "squeezenet: SqueezeNet 1.0 / 1.1 inference, exact to torchvision, for CPUs.\n"
+      "Weights: .safetensors, torchvision .pth (zip or legacy), Caffe .caffemodel, Deep-Compression .net,\n"
+      "ncnn .param/.bin, a folder of ONNX-zoo .npy files.",
+      "squeezenet"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "squeezenet.cpp 0.1.0");
+  squeezenet::cli::register_info(app);
+  squeezenet::cli::register_predict(app);
+  squeezenet::cli::register_convert(app);
+  squeezenet::cli::register_fetch(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const squeezenet::Error& e) {
+    std::cerr << "squeezenet: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "squeezenet: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
