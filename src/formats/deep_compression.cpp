@@ -8,7 +8,10 @@
 namespace squeezenet {
 
 WeightFile read_deep_compression(const std::string& path) {
-  const std::string bytes = read_file(path, 64u << 20);
+  return read_deep_compression_bytes(read_file(path, 64u << 20), path);
+}
+
+WeightFile read_deep_compression_bytes(std::string_view bytes, const std::string& path) {
   ByteReader r(bytes, path);
   ModelConfig config;
   config.arch = Arch::squeezenet1_0;

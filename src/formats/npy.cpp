@@ -9,8 +9,9 @@
 
 namespace squeezenet {
 
-Tensor read_npy(const std::string& path) {
-  const std::string bytes = read_file(path);
+Tensor read_npy(const std::string& path) { return read_npy_bytes(read_file(path), path); }
+
+Tensor read_npy_bytes(std::string_view bytes, const std::string& path) {
   ByteReader r(bytes, path);
   if (r.take(6, "magic") != std::string_view("\x93NUMPY", 6)) throw Error(path + ": not a .npy file (bad magic)");
   const auto major = r.read<uint8_t>("version");
@@ -35,7 +36,12 @@ Tensor read_npy(const std::string& path) {
     if (it->str().size() > 12) throw Error(path + ": dimension " + it->str() + " is implausible");
     shape.push_back(std::stoll(it->str()));
   }
-  const int64_t n = numel_of(shape);
+  int64_t n = 0;
+  try {
+    n = numel_of(shape);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
   const uint64_t width = kind == "f4" ? 4 : kind == "f2" ? 2 : 8;
   if (r.remaining() != static_cast<uint64_t>(n) * width)
     throw Error(path + ": holds " + std::to_string(r.remaining()) + " data bytes, shape " + shape_str(shape) +

@@ -3,6 +3,7 @@
 // torchvision's names; `path` is used for reading and in every error message.
 #include <string>
 #include <string_view>
+#include <string_view>
 
 #include "squeezenet/model.h"
 #include "squeezenet/weights.h"
@@ -10,9 +11,11 @@
 namespace squeezenet {
 
 WeightFile read_safetensors(const std::string& path);
+WeightFile read_safetensors_bytes(std::string_view bytes, const std::string& path);
 std::string write_safetensors(const WeightFile& weights);  // the file's bytes
 
 WeightFile read_pth(const std::string& path);          // zip (torch >= 1.6) or legacy pickle, detected
+WeightFile read_pth_bytes(std::string_view bytes, const std::string& name);  // the same from memory
 std::string write_pth(const WeightFile& weights);      // zip format, loadable by torch.load(weights_only=True)
 
 WeightFile read_caffemodel(const std::string& path);
@@ -21,6 +24,7 @@ std::string write_caffemodel(const WeightFile& weights);
 WeightFile read_caffemodel_bytes(std::string_view bytes, const std::string& name);
 
 WeightFile read_deep_compression(const std::string& path);
+WeightFile read_deep_compression_bytes(std::string_view bytes, const std::string& path);
 WeightFile read_npy_dir(const std::string& dir);
 WeightFile read_ncnn(const std::string& param_path);  // the .bin is the .param's name with .bin
 // The same reader on the .param text and .bin bytes in memory; the names are used in error messages.
@@ -29,6 +33,7 @@ WeightFile read_ncnn_bytes(std::string_view param_text, std::string_view bin_byt
 
 // A single .npy array (float32/float16/float64, little-endian, C order).
 Tensor read_npy(const std::string& path);
+Tensor read_npy_bytes(std::string_view bytes, const std::string& path);
 
 // Caffe layer names of the forresti/SqueezeNet prototxts (conv1, fire2/squeeze1x1, ..., conv10), in forward
 // order, aligned with conv_layers(): element i names conv_layers(config)[i].

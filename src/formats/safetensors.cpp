@@ -12,7 +12,12 @@ namespace {
 constexpr uint64_t kMaxHeader = 100u << 20;  // the spec's limit
 
 Tensor decode(const std::string& dtype, const Shape& shape, std::string_view raw, const std::string& where) {
-  const int64_t n = numel_of(shape);
+  int64_t n = 0;
+  try {
+    n = numel_of(shape);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
   const uint64_t width = dtype == "F32" ? 4 : dtype == "F16" ? 2 : dtype == "F64" ? 8 : 0;
   if (width == 0) throw Error(where + ": dtype " + dtype + " is not supported (F32, F16, F64 are)");
   if (raw.size() != static_cast<uint64_t>(n) * width)
@@ -29,13 +34,14 @@ Tensor decode(const std::string& dtype, const Shape& shape, std::string_view raw
 }
 }  // namespace
 
-WeightFile read_safetensors(const std::string& path) {
-  const std::string bytes = read_file(path);
+WeightFile read_safetensors(const std::string& path) { return read_safetensors_bytes(read_file(path), path); }
+
+WeightFile read_safetensors_bytes(std::string_view bytes, const std::string& path) {
   ByteReader r(bytes, path);
   const uint64_t header_len = r.read<uint64_t>("header length");
   if (header_len > kMaxHeader) throw Error(path + ": header length " + std::to_string(header_len) + " is implausible");
   const std::string_view header = r.take(header_len, "header");
-  const std::string_view data = std::string_view(bytes).substr(r.offset());
+  const std::string_view data = bytes.substr(r.offset());
   nlohmann::json j = nlohmann::json::parse(header, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw Error(path + ": header is not a JSON object");
 

@@ -1,0 +1,14 @@
+// libFuzzer: the Deep-Compression decoder must reject, never crash or write outside its tensors.
+#include <cstddef>
+#include <cstdint>
+
+#include "formats/readers.h"
+#include "squeezenet/error.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    squeezenet::read_deep_compression_bytes({reinterpret_cast<const char*>(data), size}, "fuzz");
+  } catch (const squeezenet::Error&) {
+  }
+  return 0;
+}
