@@ -55,6 +55,8 @@ struct ConvRef {
 };
 // Every conv in forward order, under its state_dict prefix.
 std::vector<ConvRef> conv_layers(const ModelConfig& config);
+// The state_dict's keys in torchvision's order: features first, weight before bias.
+std::vector<std::string> parameter_names(const ModelConfig& config);
 
 // Size of a dimension after MaxPool2d(kernel, stride, padding 0, ceil_mode=True), by PyTorch's rule: round up,
 // but drop a last window that would start beyond the input.
@@ -84,8 +86,7 @@ class Model {
   const ModelConfig& config() const { return config_; }
   const std::vector<Layer>& layers() const { return layers_; }
 
-  // state_dict order: features first, weight before bias, as torchvision lists them.
-  std::vector<std::string> parameter_names() const;
+  std::vector<std::string> parameter_names() const;  // as the free parameter_names(config())
   const Tensor& parameter(const std::string& name) const;
   Tensor& parameter(const std::string& name);
   int64_t num_parameters() const;

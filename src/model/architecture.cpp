@@ -92,6 +92,15 @@ std::vector<ConvRef> conv_layers(const ModelConfig& config) {
   return convs;
 }
 
+std::vector<std::string> parameter_names(const ModelConfig& config) {
+  std::vector<std::string> names;
+  for (const ConvRef& c : conv_layers(config)) {
+    names.push_back(c.name + ".weight");
+    names.push_back(c.name + ".bias");
+  }
+  return names;
+}
+
 int64_t conv_output_size(int64_t in, int kernel, int stride, int padding) {
   const int64_t span = in + 2 * padding - kernel;
   return span < 0 ? 0 : span / stride + 1;
