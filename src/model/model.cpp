@@ -3,7 +3,7 @@
 
 #include "squeezenet/error.h"
 #include "squeezenet/model.h"
-#include "model/forward_reference.h"
+#include "squeezenet/engine.h"
 #include "util/rng.h"
 
 namespace squeezenet {
@@ -25,14 +25,7 @@ Model::Model(ModelConfig config, uint64_t seed) : config_(config), layers_(archi
   }
 }
 
-std::vector<std::string> Model::parameter_names() const {
-  std::vector<std::string> names;
-  for (const ConvRef& c : conv_layers(config_)) {
-    names.push_back(c.name + ".weight");
-    names.push_back(c.name + ".bias");
-  }
-  return names;
-}
+std::vector<std::string> Model::parameter_names() const { return squeezenet::parameter_names(config_); }
 
 const Tensor& Model::parameter(const std::string& name) const {
   auto it = params_.find(name);
@@ -60,7 +53,7 @@ WeightFile Model::to_weights(const std::string& preset) const {
   return wf;
 }
 
-Tensor Model::forward(const Tensor& input) const { return forward_reference(*this, input); }
+Tensor Model::forward(const Tensor& input) const { return Engine(*this).forward(input); }
 
 Model Model::from_weights(const WeightFile& weights, const std::string& origin) {
   const auto& t = weights.tensors;

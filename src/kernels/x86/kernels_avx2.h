@@ -1,0 +1,81 @@
+#pragma once
+// AVX2 + FMA kernels on NHWC activations. Callable only where kernels::has_avx2_fma() is true: their
+// translation units are built with -mavx2 -mfma, the rest of the library is not.
+//
+// Every conv is an implicit GEMM: output pixels are the rows, output channels the columns, and the reduction
+// runs over kernel rows, each a contiguous run of (kernel column, input channel) in NHWC memory. Padding is the
+// producer's job: a conv reads a frame whose zero border is already there, so the inner loop never branches.
+#include <cstdint>
+#include <vector>
+
+#include "squeezenet/tensor.h"
+
+namespace squeezenet::avx2 {
+
+constexpr int kTilePixels = 6;     // micro-kernel rows: 12 ymm accumulators, 2 weight vectors, 1 broadcast
+constexpr int kTileChannels = 16;  // micro-kernel columns: two ymm of output channels
+
+using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
+
+// A conv's weights repacked for the micro-kernel: for every block of 16 output channels one panel
+// [kernel row][kernel column][input channel][16], zero-filled past out_channels; bias likewise padded.
+struct PackedConv {
+  int in_channels = 0, out_channels = 0, kernel = 1, stride = 1;
+  AlignedFloats panels, bias;
+  int blocks() const { return (out_channels + kTileChannels - 1) / kTileChannels; }
+  int64_t panel_size() const { return int64_t{kernel} * kernel * in_channels * kTileChannels; }
+};
+// weight [O, C, K, K] and bias [O] as torchvision stores them.
+PackedConv pack_conv(const Tensor& weight, const Tensor& bias, int stride);
+
+// Where a conv reads and writes. Strides are in floats, so a frame may have a border and an output may be a
+// channel slice of a wider tensor (a Fire's expand branches write their halves of the concatenation).
+struct ConvIO {
+  const float* in = nullptr;  // the input pixel under output (0, 0)'s top-left tap
+  int64_t in_pixel = 0, in_row = 0;
+  float* out = nullptr;  // output (0, 0), first channel of this conv's slice
+  int64_t out_pixel = 0, out_row = 0;
+  int out_h = 0, out_w = 0;
+  int64_t pixels() const { return int64_t{out_h} * out_w; }
+};
+
+// out = relu(conv(in) + bias) for the flattened output pixels [pixel_begin, pixel_end) and the 16-channel
+// blocks [block_begin, block_end). Each output value is summed in the same order whatever the ranges, so
+// splitting work between threads does not change results.
+void conv_relu(const PackedConv& conv, const ConvIO& io, int64_t pixel_begin, int64_t pixel_end, int block_begin,
+               int block_end);
+
+// The classifier head: for the channel blocks [block_begin, block_end), sums[o] = sum over all output pixels
+// of relu(conv(in) + bias)[o]; nothing is stored per pixel. `sums` has out_channels entries.
+void conv_relu_channel_sums(const PackedConv& conv, const ConvIO& io, int block_begin, int block_end, float* sums);
+
+// A 3x3 stride-1 conv for Winograd F(tile x tile, 3x3), tile 2 or 4: per 16-channel block and transformed
+// position a panel [in channel][16] of G k G^T; bias padded like PackedConv's.
+struct PackedWinograd {
+  int tile = 2, in_channels = 0, out_channels = 0;
+  AlignedFloats panels, bias;
+  int blocks() const { return (out_channels + kTileChannels - 1) / kTileChannels; }
+};
+PackedWinograd pack_winograd(const Tensor& weight, const Tensor& bias, int tile);
+
+// Output tiles of an out_h x out_w map, the unit of work of winograd_relu.
+int64_t winograd_tiles(int tile, int out_h, int out_w);
+// Floats of per-thread scratch winograd_relu needs.
+int64_t winograd_scratch_floats(const PackedWinograd& conv);
+
+// conv_relu for the output tiles [tile_begin, tile_end) (row-major over the map of tiles). The input frame must
+// read as zeros up to tile * ceil(out / tile) + 2 rows and columns, a little past the usual border when the
+// output size is not a multiple of the tile. `scratch`: winograd_scratch_floats() floats, this thread's own.
+void winograd_relu(const PackedWinograd& conv, const ConvIO& io, int64_t tile_begin, int64_t tile_end, float* scratch);
+
+// MaxPool2d(3, 2, ceil_mode=True) on dense NHWC [h, w, c], output rows [row_begin, row_end) of
+// [pool_output_size(h), pool_output_size(w), c]. NaN propagates as in PyTorch.
+void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int row_begin, int row_end);
+
+// One image [c, h, w] to NHWC, rows [row_begin, row_end).
+void nchw_to_nhwc(const float* in, int c, int h, int w, float* out, int row_begin, int row_end);
+
+// Fused multiply-adds per second this core sustains from registers, as GFLOP/s (2 per lane), over `seconds`.
+double fma_peak_gflops(double seconds);
+
+}  // namespace squeezenet::avx2

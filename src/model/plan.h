@@ -1,0 +1,90 @@
+#pragma once
+// The fast forward for one (model, input shape, thread count), prepared once: shapes worked out, weights
+// repacked for the AVX2 kernels, one activation arena per worker. run() allocates nothing.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/x86/kernels_avx2.h"
+#include "model/thread_team.h"
+#include "squeezenet/model.h"
+
+namespace squeezenet {
+
+class Plan {
+ public:
+  // Needs kernels::has_avx2_fma(). `threads` >= 1. The model is read only here: the plan keeps its own
+  // packed copy of the weights.
+  Plan(const Model& model, const Shape& input_shape, int threads);
+  ~Plan();
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  // input: [N, 3, H, W] NCHW floats of input_shape(); logits: [N, num_classes].
+  void run(const float* input_nchw, float* logits);
+
+  const Shape& input_shape() const { return input_shape_; }
+  int num_classes() const { return num_classes_; }
+  int threads() const { return threads_; }
+
+  // Per-step wall time, for finding the slow layer. While on, run() stamps the clock around every step
+  // (on the calling thread; with the batch split between threads that is its own images).
+  struct StepTime {
+    std::string name;    // "input", "features.0-2", "features.3.squeeze", "features.3.expand", ...
+    int64_t macs;        // per image
+    double seconds;      // per image, averaged over the images timed
+    double min_seconds;  // the fastest image
+  };
+  void set_profiling(bool on);
+  std::vector<StepTime> profile() const;
+
+ private:
+  // One worker's activations: two ping-pong NHWC buffers and the zero-bordered frame a Fire's squeeze
+  // writes into, so that expand3x3 reads its padding without branches.
+  struct Lane {
+    float* buffer[3];
+  };
+  enum Buffer { ping = 0, pong = 1, frame = 2 };
+  // What a step sees: the image, the lane holding its activations, and this thread's scratch.
+  struct Context {
+    const Lane& lane;
+    const float* image;  // [3, H, W]
+    float* logits;       // [num_classes]
+    float* scratch;
+  };
+  // A step's work comes in `chunks` that threads sharing an image take in any order (a thread the OS
+  // preempts then holds up one chunk, not half the step); a worker alone runs them all in one call.
+  struct Step {
+    std::string name;
+    int64_t macs;
+    int64_t chunks;
+    std::function<void(const Context&, int64_t first, int64_t last)> run;
+  };
+
+  // `ticket`: where next_chunk_ stood when this shared step began, the same for every member: each shared
+  // step moves it by chunks + threads.
+  struct Builder;
+  void run_image(const Lane& lane, const float* image, float* logits, float* scratch, int member, bool shared,
+                 int64_t& ticket);
+
+  Shape input_shape_;
+  int num_classes_ = 0, threads_ = 1;
+  std::vector<std::unique_ptr<avx2::PackedConv>> convs_;
+  std::vector<std::unique_ptr<avx2::PackedWinograd>> winograds_;
+  std::vector<Step> steps_;
+  int64_t buffer_floats_[3] = {0, 0, 0};
+  std::vector<Lane> lanes_;
+  int64_t scratch_floats_ = 0;  // per thread
+  float* scratch_ = nullptr;
+  std::unique_ptr<float[], void (*)(float*)> arena_{nullptr, nullptr};
+  ThreadTeam team_;
+  std::atomic<int64_t> next_chunk_{0};  // chunks claimed by threads sharing an image
+  bool profiling_ = false;
+  std::vector<double> step_seconds_, step_min_seconds_;
+  int64_t profiled_images_ = 0;
+};
+
+}  // namespace squeezenet

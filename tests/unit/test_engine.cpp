@@ -1,0 +1,90 @@
+// The public fast path: Engine and Model::forward agree with the reference forward, keep one plan per shape,
+// and give the same answers alone, side by side in two threads, and with any thread count.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "model/forward_reference.h"
+#include "squeezenet/engine.h"
+#include "squeezenet/error.h"
+#include "util/rng.h"
+
+namespace squeezenet {
+namespace {
+
+Tensor random_input(Shape shape, uint64_t seed) {
+  Rng rng(seed);
+  Tensor t(std::move(shape));
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(rng.uniform(-2, 2));
+  return t;
+}
+
+Model model_of(Arch arch, int classes = 1000) {
+  ModelConfig config;
+  config.arch = arch;
+  config.num_classes = classes;
+  return Model(config, 42);
+}
+
+TEST(Engine, MatchesReferenceForBothArchitectures) {
+  for (Arch arch : {Arch::squeezenet1_0, Arch::squeezenet1_1}) {
+    const Model model = model_of(arch, 10);
+    Engine engine(model);
+    const Tensor x = random_input({2, 3, 96, 80}, 1);
+    const Tensor want = forward_reference(model, x);
+    EXPECT_LE(max_abs_diff(engine.forward(x), want), 1e-4) << arch_name(arch);
+    EXPECT_LE(max_abs_diff(model.forward(x), want), 1e-4) << arch_name(arch);
+  }
+}
+
+TEST(Engine, AlternatingShapesEachGetTheirOwnPlan) {
+  const Model model = model_of(Arch::squeezenet1_1);
+  Engine engine(model, 2);
+  const Tensor a = random_input({1, 3, 64, 64}, 2), b = random_input({3, 3, 48, 72}, 3);
+  const Tensor want_a = forward_reference(model, a), want_b = forward_reference(model, b);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_LE(max_abs_diff(engine.forward(a), want_a), 1e-4);
+    EXPECT_LE(max_abs_diff(engine.forward(b), want_b), 1e-4);
+  }
+  for (int side = 40; side < 52; ++side) engine.forward(random_input({1, 3, side, side}, 4));  // evicts, still right
+  EXPECT_LE(max_abs_diff(engine.forward(a), want_a), 1e-4);
+}
+
+TEST(Engine, ResultsDoNotDependOnThreadCount) {
+  const Model model = model_of(Arch::squeezenet1_0);
+  const Tensor x = random_input({3, 3, 70, 70}, 5);
+  const Tensor one = Engine(model, 1).forward(x);
+  EXPECT_EQ(max_abs_diff(Engine(model, 2).forward(x), one), 0.0f);
+  EXPECT_EQ(max_abs_diff(Engine(model, 3).forward(x), one), 0.0f);
+}
+
+TEST(Engine, TwoEnginesInTwoThreadsAnswerAsAlone) {
+  const Model model = model_of(Arch::squeezenet1_1);
+  const Tensor x = random_input({2, 3, 80, 80}, 6), y = random_input({1, 3, 100, 90}, 7);
+  const Tensor want_x = Engine(model, 2).forward(x), want_y = Engine(model, 2).forward(y);
+  Tensor got_x, got_y;
+  std::thread tx([&] {
+    Engine e(model, 2);
+    for (int i = 0; i < 5; ++i) got_x = e.forward(x);
+  });
+  std::thread ty([&] {
+    Engine e(model, 2);
+    for (int i = 0; i < 5; ++i) got_y = e.forward(y);
+  });
+  tx.join();
+  ty.join();
+  EXPECT_EQ(max_abs_diff(got_x, want_x), 0.0f);
+  EXPECT_EQ(max_abs_diff(got_y, want_y), 0.0f);
+}
+
+TEST(Engine, RejectsBadInputsWithAnError) {
+  const Model model = model_of(Arch::squeezenet1_1);
+  Engine engine(model, 1);
+  EXPECT_THROW(engine.forward(Tensor({1, 4, 64, 64})), Error);
+  EXPECT_THROW(engine.forward(Tensor({1, 3, 8, 8})), Error);
+  EXPECT_THROW(engine.forward(Tensor({3, 64, 64})), Error);
+  EXPECT_THROW(Engine(model, -1), Error);
+}
+
+}  // namespace
+}  // namespace squeezenet

@@ -1,0 +1,134 @@
+// `squeezenet bench`: forward latency and throughput on random input, against this machine's own FMA peak.
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <thread>
+
+#include "commands.h"
+#include "common.h"
+#include "kernels/dispatch.h"
+#include "kernels/x86/kernels_avx2.h"
+#include "model/plan.h"
+#include "squeezenet/engine.h"
+#include "squeezenet/error.h"
+#include "util/rng.h"
+
+namespace squeezenet::cli {
+
+namespace {
+
+// All `threads` cores running the FMA loop at once: what "100 %" means for that thread count.
+double peak_gflops(int threads) {
+  std::vector<double> each(static_cast<std::size_t>(threads));
+  std::vector<std::thread> team;
+  for (int i = 0; i < threads; ++i)
+    team.emplace_back([&each, i] { each[static_cast<std::size_t>(i)] = avx2::fma_peak_gflops(0.3); });
+  for (std::thread& t : team) t.join();
+  return std::accumulate(each.begin(), each.end(), 0.0);
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+struct Opts {
+  ModelSource src;
+  int batch = 1, threads = 0, iters = 20, input = 224;
+  bool profile = false, runs = false;
+};
+
+void bench(const Opts& o) {
+  const Model model = o.src.load();
+  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  const Shape shape{o.batch, 3, o.input, o.input};
+  int64_t macs = 0;
+  for (const LayerSummary& r : summarize(model.config(), o.input, o.input)) macs += r.macs;
+
+  Tensor x(shape);
+  Rng rng(1);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform(-2.0, 2.0));
+  Tensor logits({o.batch, model.config().num_classes});
+
+  const bool fast = kernels::has_avx2_fma();
+  std::unique_ptr<Plan> plan;
+  std::unique_ptr<Engine> engine;
+  if (fast)
+    plan = std::make_unique<Plan>(model, shape, threads);
+  else
+    engine = std::make_unique<Engine>(model, threads);
+  auto forward = [&] {
+    if (plan)
+      plan->run(x.data(), logits.data());
+    else
+      logits = engine->forward(x);
+  };
+
+  std::printf("%s, input %s, %d thread%s, %.1f M MACs per image, %s kernels\n", arch_name(model.config().arch).c_str(),
+              shape_str(shape).c_str(), threads, threads == 1 ? "" : "s", static_cast<double>(macs) / 1e6,
+              fast ? "AVX2+FMA" : "reference");
+  const double peak = fast ? peak_gflops(threads) : 0.0;
+  if (fast) std::printf("peak (FMA loop on %d thread%s): %.1f GFLOP/s\n", threads, threads == 1 ? "" : "s", peak);
+
+  for (int i = 0; i < 2; ++i) forward();  // first touches of buffers and caches
+  if (plan) plan->set_profiling(o.profile);
+  std::vector<double> seconds;
+  for (int i = 0; i < o.iters; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    forward();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::vector<double> order = seconds;
+  std::sort(seconds.begin(), seconds.end());
+  const double median = seconds[seconds.size() / 2];
+  const double gflops = 2.0 * static_cast<double>(macs) * o.batch / median / 1e9;
+  std::printf("latency per batch of %d: min %.3f ms, median %.3f ms, max %.3f ms (%d runs)\n", o.batch,
+              seconds.front() * 1e3, median * 1e3, seconds.back() * 1e3, o.iters);
+  std::printf("throughput: %.1f images/s, %.1f GFLOP/s", o.batch / median, gflops);
+  if (fast) std::printf(", %.1f %% of peak", 100.0 * gflops / peak);
+  std::printf("\npeak RSS: %.1f MiB\n", peak_rss_mib());
+  if (o.runs) {
+    std::printf("runs (s):");
+    for (double s : order) std::printf(" %.6f", s);
+    std::printf("\n");
+  }
+
+  if (plan && o.profile) {
+    const std::vector<Plan::StepTime> steps = plan->profile();
+    double total = 0.0;
+    for (const Plan::StepTime& s : steps) total += s.seconds;
+    double total_min = 0.0;
+    for (const Plan::StepTime& s : steps) total_min += s.min_seconds;
+    // GFLOP/s from the minimum: on a shared machine the fastest run is the one least disturbed.
+    std::printf("\n%-22s %9s %9s %9s %9s %7s\n", "step", "mean ms", "min ms", "MMACs", "GFLOP/s", "% time");
+    for (const Plan::StepTime& s : steps)
+      std::printf("%-22s %9.3f %9.3f %9.1f %9.1f %7.1f\n", s.name.c_str(), s.seconds * 1e3, s.min_seconds * 1e3,
+                  static_cast<double>(s.macs) / 1e6,
+                  s.macs ? 2.0 * static_cast<double>(s.macs) / s.min_seconds / 1e9 : 0.0, 100.0 * s.seconds / total);
+    std::printf("%-22s %9.3f %9.3f\n", "total", total * 1e3, total_min * 1e3);
+  }
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Time the forward pass on random input (random weights unless --weights)");
+  auto o = std::make_shared<Opts>();
+  o->src.add_options(*cmd);
+  cmd->add_option("--batch", o->batch, "Images per forward")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--threads", o->threads, "Worker threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--iters", o->iters, "Timed forwards")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--input", o->input, "Input height and width")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_flag("--profile", o->profile, "Time every step of the plan");
+  cmd->add_flag("--runs", o->runs, "Also print every timed forward's seconds, in order, for scripts");
+  cmd->callback([o] { bench(*o); });
+}
+
+}  // namespace squeezenet::cli
