@@ -8,5 +8,8 @@ void register_info(CLI::App& app);
 void register_predict(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_fetch(CLI::App& app);
+void register_classify(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace squeezenet::cli

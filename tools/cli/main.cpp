@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   squeezenet::cli::register_predict(app);
   squeezenet::cli::register_convert(app);
   squeezenet::cli::register_fetch(app);
+  squeezenet::cli::register_classify(app);
+  squeezenet::cli::register_eval(app);
+  squeezenet::cli::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

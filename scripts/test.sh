@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: install, build, then every test (unit, parity with torchvision, Python).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 900
