@@ -6,13 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-for p in clang libclang-rt-14-dev libomp-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "$p"; }
-done
-scripts/setup.sh >/dev/null
+scripts/install_deps.sh --fuzz
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQUEEZENET_BUILD_TESTS=OFF \
   -DSQUEEZENET_BUILD_FUZZERS=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
