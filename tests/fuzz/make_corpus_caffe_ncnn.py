@@ -146,7 +146,7 @@ def main():
     ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA"))
     args = ap.parse_args()
     rng = np.random.default_rng(20240917)
-    caffe_dir, ncnn_dir = os.path.join(args.out, "caffemodel"), os.path.join(args.out, "ncnn")
+    caffe_dir, ncnn_dir = os.path.join(args.out, "fuzz_caffemodel"), os.path.join(args.out, "fuzz_ncnn")
     os.makedirs(caffe_dir, exist_ok=True)
     os.makedirs(ncnn_dir, exist_ok=True)
 

@@ -22,7 +22,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = os.path.join(args.out, "fuzz_image")
+    os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(SEED)
     # A gradient with noise: compresses to a few hundred bytes but exercises every code path of the decoders.
     y, x = np.mgrid[0:12, 0:17]
@@ -57,9 +58,9 @@ def main():
     seeds["la16.png"] = png_bytes(np.dstack([grey, grey]).astype(np.uint16) * 256, 16, 4)
     seeds["palette2_short.png"] = png_bytes(grey >> 6, 2, 3, palette=[[255, 0, 0], [0, 255, 0]])
     for name, data in seeds.items():
-        with open(os.path.join(args.out, name), "wb") as f:
+        with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-    print(f"{len(seeds)} seeds in {args.out}")
+    print(f"{len(seeds)} seeds in {out}")
 
 
 if __name__ == "__main__":
