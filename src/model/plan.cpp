@@ -33,9 +33,11 @@ int64_t conv_macs(const PackedConv& c, int64_t out_pixels) {
   return out_pixels * c.out_channels * c.in_channels * c.kernel * c.kernel;
 }
 
-// Winograd F(4x4, 3x3) for every expand3x3: measured 1.7-2.5x faster than the direct conv on all of both
-// networks' 3x3 layers at 224x224 (one core), F(2x2, 3x3) in between, and within 1e-4 of the reference.
-constexpr int kWinogradTile = 4;
+// Winograd tile of an expand3x3 on an h x w map, picked by measuring both networks at 224x224 on one core:
+// F(4x4, 3x3) is fastest on the 27x27 and 55x55 maps (1.2-1.7x faster than F(2x2, 3x3), 1.7-2.5x faster than
+// the direct conv); on 13x13 F(2x2, 3x3) wins by up to 15 %, since 4x4 tiles pad 13 to 16 and F(4x4)'s
+// weights, 4x the size of the kernel's, serve only 16 tiles per image. Both are within 1e-4 of the reference.
+int expand3x3_tile(int h, int w) { return std::min(h, w) >= 20 ? 4 : 2; }
 
 // Pooled rows per band of the stem: the band's conv rows (9 of 109-111 pixels, 64-96 channels) stay in L2.
 constexpr int kStemBand = 4;
@@ -135,15 +137,15 @@ struct Plan::Builder {
   void fire(const Layer& l) {
     const PackedConv* squeeze = pack(l.name + ".squeeze", 1);
     const PackedConv* e1 = pack(l.name + ".expand1x1", 1);
+    const int tile = expand3x3_tile(h, w);
     plan.winograds_.push_back(std::make_unique<avx2::PackedWinograd>(avx2::pack_winograd(
-        model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), kWinogradTile)));
+        model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), tile)));
     const avx2::PackedWinograd* e3 = plan.winograds_.back().get();
     need_scratch(avx2::winograd_scratch_floats(*e3));
     const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = 1 - cur;
     // The frame: the squeeze output inside a zero border, expand3x3's padding made real. Winograd tiles hanging
     // over the bottom and right edges read a little more of it.
-    const int fh = (h + kWinogradTile - 1) / kWinogradTile * kWinogradTile + 2;
-    const int fw = (w + kWinogradTile - 1) / kWinogradTile * kWinogradTile + 2;
+    const int fh = (h + tile - 1) / tile * tile + 2, fw = (w + tile - 1) / tile * tile + 2;
     const int64_t fr = int64_t{fw} * s, interior = fr + s, pixels = int64_t{h} * w;
     need(frame, fh * fr);
     need(out, pixels * e);
@@ -173,7 +175,7 @@ struct Plan::Builder {
         });
 
     // Chunks: expand3x3's Winograd tiles first (the larger pieces), then expand1x1's pixels.
-    const int64_t tiles = avx2::winograd_tiles(kWinogradTile, h, w);
+    const int64_t tiles = avx2::winograd_tiles(tile, h, w);
     const int64_t c3 = chunks_for(tiles, 6), c1 = chunks_for(pixels, 48);
     const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
     add(l.name + ".expand", macs, c3 + c1, [=](const Context& x, int64_t first, int64_t last) {

@@ -2,9 +2,11 @@
 // and give the same answers alone, side by side in two threads, and with any thread count.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "model/forward_reference.h"
+#include "model/thread_team.h"
 #include "squeezenet/engine.h"
 #include "squeezenet/error.h"
 #include "util/rng.h"
@@ -84,6 +86,29 @@ TEST(Engine, RejectsBadInputsWithAnError) {
   EXPECT_THROW(engine.forward(Tensor({1, 3, 8, 8})), Error);
   EXPECT_THROW(engine.forward(Tensor({3, 64, 64})), Error);
   EXPECT_THROW(Engine(model, -1), Error);
+}
+
+TEST(ThreadTeam, BarrierSeparatesPhasesAndRunsRepeat) {
+  for (int size : {1, 2, 3}) {
+    ThreadTeam team(size);
+    EXPECT_EQ(team.size(), size);
+    std::atomic<int> arrivals{0};
+    for (int job = 0; job < 50; ++job) {
+      std::vector<int> seen(static_cast<std::size_t>(size) * 20, -1);
+      team.run([&](int member) {
+        for (int round = 0; round < 20; ++round) {
+          arrivals.fetch_add(1);
+          team.barrier();  // every member has arrived for this round before anyone reads
+          seen[static_cast<std::size_t>(round * size + member)] = arrivals.load();
+          team.barrier();  // and everyone has read before the next round's arrivals
+        }
+      });
+      for (int round = 0; round < 20; ++round)
+        for (int member = 0; member < size; ++member)
+          ASSERT_EQ(seen[static_cast<std::size_t>(round * size + member)], (job * 20 + round + 1) * size)
+              << "size " << size << " job " << job << " round " << round;
+    }
+  }
 }
 
 }  // namespace

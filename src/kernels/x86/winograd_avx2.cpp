@@ -13,22 +13,23 @@ namespace squeezenet::avx2 {
 
 namespace {
 
-// One-dimensional transforms; the 2-D ones apply them along columns, then rows. Written out rather than as
-// matrix products so that the many zeros and ones cost nothing. V is __m256 or float (for channel tails).
+// One-dimensional transforms of n values; the 2-D ones apply them down the columns, then along the rows.
+// Written out rather than as matrix products so that the many zeros and ones cost nothing. V is __m256 or,
+// for channel tails, float.
 struct F2 {
   static constexpr int m = 2, n = 4;
   static constexpr double g[n][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
   template <class V>
-  static void input(const V* d, int s, V* x, int t) {  // B^T d
-    x[0] = d[0] - d[2 * s];
-    x[t] = d[s] + d[2 * s];
-    x[2 * t] = d[2 * s] - d[s];
-    x[3 * t] = d[s] - d[3 * s];
+  static void input(const V (&d)[n], V (&x)[n]) {  // B^T d
+    x[0] = d[0] - d[2];
+    x[1] = d[1] + d[2];
+    x[2] = d[2] - d[1];
+    x[3] = d[1] - d[3];
   }
   template <class V>
-  static void output(const V* p, int s, V* y, int t) {  // A^T p
-    y[0] = p[0] + p[s] + p[2 * s];
-    y[t] = p[s] - p[2 * s] - p[3 * s];
+  static void output(const V (&p)[n], V (&y)[m]) {  // A^T p
+    y[0] = p[0] + p[1] + p[2];
+    y[1] = p[1] - p[2] - p[3];
   }
 };
 
@@ -41,59 +42,83 @@ struct F4 {
                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                      {0, 0, 1}};
   template <class V>
-  static void input(const V* d, int s, V* x, int t) {
-    const V d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];
-    const V a = d4 - d2 * 4.0f, b = d3 - d1 * 4.0f, c = d4 - d2, e = (d3 - d1) * 2.0f;
-    x[0] = d0 * 4.0f - d2 * 5.0f + d4;
-    x[t] = a + b;
-    x[2 * t] = a - b;
-    x[3 * t] = c + e;
-    x[4 * t] = c - e;
-    x[5 * t] = d1 * 4.0f - d3 * 5.0f + d5;
+  static void input(const V (&d)[n], V (&x)[n]) {
+    const V a = d[4] - d[2] * 4.0f, b = d[3] - d[1] * 4.0f, c = d[4] - d[2], e = (d[3] - d[1]) * 2.0f;
+    x[0] = d[0] * 4.0f - d[2] * 5.0f + d[4];
+    x[1] = a + b;
+    x[2] = a - b;
+    x[3] = c + e;
+    x[4] = c - e;
+    x[5] = d[1] * 4.0f - d[3] * 5.0f + d[5];
   }
   template <class V>
-  static void output(const V* p, int s, V* y, int t) {
-    const V a = p[s] + p[2 * s], b = p[s] - p[2 * s], c = p[3 * s] + p[4 * s], e = p[3 * s] - p[4 * s];
+  static void output(const V (&p)[n], V (&y)[m]) {
+    const V a = p[1] + p[2], b = p[1] - p[2], c = p[3] + p[4], e = p[3] - p[4];
     y[0] = p[0] + a + c;
-    y[t] = b + e * 2.0f;
-    y[2 * t] = a + c * 4.0f;
-    y[3 * t] = b + e * 8.0f + p[5 * s];
+    y[1] = b + e * 2.0f;
+    y[2] = a + c * 4.0f;
+    y[3] = b + e * 8.0f + p[5];
   }
 };
 
-// Tiles per block: the block's transformed input, [n*n][tiles][C], and products, [n*n][tiles][16], stay in L2.
+// Tiles per block: the block's transformed input, [n*n][tiles][C], and products, [tiles][n*n][16], stay in L2.
 constexpr int kBlockTiles = 24;
+
+// B^T d B of the n x n patch load(r, s), handed to store(r * n + s, value).
+template <class W, class V, class Load, class Store>
+inline void input_2d(Load load, Store store) {
+  constexpr int n = W::n;
+  V tmp[n][n];
+#pragma GCC unroll 8
+  for (int s = 0; s < n; ++s) {
+    V col[n], x[n];
+#pragma GCC unroll 8
+    for (int r = 0; r < n; ++r) col[r] = load(r, s);
+    W::input(col, x);
+#pragma GCC unroll 8
+    for (int r = 0; r < n; ++r) tmp[r][s] = x[r];
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < n; ++r) {
+    V x[n];
+    W::input(tmp[r], x);
+#pragma GCC unroll 8
+    for (int s = 0; s < n; ++s) store(r * n + s, x[s]);
+  }
+}
+
+// A^T p A of the n x n products load(r * n + s), handed to store(i, j, value) for the m x m outputs.
+template <class W, class V, class Load, class Store>
+inline void output_2d(Load load, Store store) {
+  constexpr int n = W::n, m = W::m;
+  V tmp[m][n];
+#pragma GCC unroll 8
+  for (int s = 0; s < n; ++s) {
+    V col[n], y[m];
+#pragma GCC unroll 8
+    for (int r = 0; r < n; ++r) col[r] = load(r * n + s);
+    W::output(col, y);
+#pragma GCC unroll 8
+    for (int i = 0; i < m; ++i) tmp[i][s] = y[i];
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < m; ++i) {
+    V y[m];
+    W::output(tmp[i], y);
+#pragma GCC unroll 8
+    for (int j = 0; j < m; ++j) store(i, j, y[j]);
+  }
+}
 
 template <class W>
 void input_tile(const float* base, int64_t in_pixel, int64_t in_row, int channels, float* v, int64_t plane) {
-  constexpr int n = W::n;
   int c = 0;
-  auto transform = [&](auto d) {  // d[n * n] loaded; writes the n*n transformed values to v
-    decltype(d) tmp;
-    for (int s = 0; s < n; ++s) W::input(&d.v[s], n, &tmp.v[s], n);          // columns
-    for (int r = 0; r < n; ++r) W::input(&tmp.v[r * n], 1, &d.v[r * n], 1);  // rows
-    return d;
-  };
-  struct Vecs {
-    __m256 v[n * n];
-  };
-  struct Floats {
-    float v[n * n];
-  };
-  for (; c + 8 <= channels; c += 8) {
-    Vecs d;
-    for (int r = 0; r < n; ++r)
-      for (int s = 0; s < n; ++s) d.v[r * n + s] = _mm256_loadu_ps(base + r * in_row + s * in_pixel + c);
-    d = transform(d);
-    for (int x = 0; x < n * n; ++x) _mm256_storeu_ps(v + x * plane + c, d.v[x]);
-  }
-  for (; c < channels; ++c) {
-    Floats d;
-    for (int r = 0; r < n; ++r)
-      for (int s = 0; s < n; ++s) d.v[r * n + s] = base[r * in_row + s * in_pixel + c];
-    d = transform(d);
-    for (int x = 0; x < n * n; ++x) v[x * plane + c] = d.v[x];
-  }
+  for (; c + 8 <= channels; c += 8)
+    input_2d<W, __m256>([&](int r, int s) { return _mm256_loadu_ps(base + r * in_row + s * in_pixel + c); },
+                        [&](int x, __m256 value) { _mm256_storeu_ps(v + x * plane + c, value); });
+  for (; c < channels; ++c)
+    input_2d<W, float>([&](int r, int s) { return base[r * in_row + s * in_pixel + c]; },
+                       [&](int x, float value) { v[x * plane + c] = value; });
 }
 
 template <class W>
@@ -102,7 +127,7 @@ void run(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin, int64_t 
   const int C = p.in_channels;
   const int64_t tiles_w = (io.out_w + m - 1) / m;
   float* vb = scratch;                                  // [nn][kBlockTiles][C]
-  float* mb = scratch + int64_t{nn} * kBlockTiles * C;  // [nn][kBlockTiles][16]
+  float* mb = scratch + int64_t{nn} * kBlockTiles * C;  // [kBlockTiles][nn][16]: a tile's products adjacent
   const detail::Reduction r{1, 0, C};
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t b0 = tile_begin; b0 < tile_end; b0 += kBlockTiles) {
@@ -118,11 +143,15 @@ void run(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin, int64_t 
         float* out[kBlockTiles];
         for (int t = 0; t < count; ++t) {
           rows[t] = vb + (int64_t{x} * kBlockTiles + t) * C;
-          out[t] = mb + (int64_t{x} * kBlockTiles + t) * kTileChannels;
+          out[t] = mb + (int64_t{t} * nn + x) * kTileChannels;
         }
         const float* panel = p.panels.data() + (int64_t{b} * nn + x) * C * kTileChannels;
+        // Column 1 of A^T is all ones, for both tiles: a bias added at position (1, 1) reaches every output.
+        const float* bias = p.bias.data() + b * kTileChannels;
+        const __m256 init0 = x == n + 1 ? _mm256_load_ps(bias) : zero;
+        const __m256 init1 = x == n + 1 ? _mm256_load_ps(bias + 8) : zero;
         detail::for_each_tile(count, [&](auto mm, int i) {
-          detail::store(detail::gemm_tile<decltype(mm)::value>(rows + i, panel, zero, zero, r), out + i, 0,
+          detail::store(detail::gemm_tile<decltype(mm)::value>(rows + i, panel, init0, init1, r), out + i, 0,
                         kTileChannels);
         });
       }
@@ -132,24 +161,20 @@ void run(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin, int64_t 
         const int rows_valid = static_cast<int>(std::min<int64_t>(m, io.out_h - th * m));
         const int cols_valid = static_cast<int>(std::min<int64_t>(m, io.out_w - tw * m));
         for (int half = 0; half < 2 && half * 8 < valid; ++half) {
-          __m256 pv[nn], tmp[m * n], y[m * m];
-          for (int x = 0; x < nn; ++x)
-            pv[x] = _mm256_loadu_ps(mb + (int64_t{x} * kBlockTiles + t) * kTileChannels + half * 8);
-          for (int s = 0; s < n; ++s) W::output(&pv[s], n, &tmp[s], n);  // columns: [m][n]
-          for (int i = 0; i < m; ++i) W::output(&tmp[i * n], 1, &y[i * m], 1);
-          const __m256 bias = _mm256_load_ps(p.bias.data() + b * kTileChannels + half * 8);
+          const float* products = mb + int64_t{t} * nn * kTileChannels + half * 8;
+          float* o = io.out + th * m * io.out_row + tw * m * io.out_pixel + b * kTileChannels + half * 8;
           const int lanes = std::min(8, valid - half * 8);
           const __m256i mask = detail::lanes_below(lanes);
-          for (int i = 0; i < rows_valid; ++i)
-            for (int j = 0; j < cols_valid; ++j) {
-              float* o =
-                  io.out + (th * m + i) * io.out_row + (tw * m + j) * io.out_pixel + b * kTileChannels + half * 8;
-              const __m256 v = _mm256_max_ps(_mm256_add_ps(y[i * m + j], bias), zero);
-              if (lanes == 8)
-                _mm256_storeu_ps(o, v);
-              else
-                _mm256_maskstore_ps(o, mask, v);
-            }
+          output_2d<W, __m256>([&](int x) { return _mm256_loadu_ps(products + x * kTileChannels); },
+                               [&](int i, int j, __m256 y) {
+                                 if (i >= rows_valid || j >= cols_valid) return;
+                                 const __m256 v = _mm256_max_ps(y, zero);
+                                 float* at = o + i * io.out_row + j * io.out_pixel;
+                                 if (lanes == 8)
+                                   _mm256_storeu_ps(at, v);
+                                 else
+                                   _mm256_maskstore_ps(at, mask, v);
+                               });
         }
       }
     }

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""squeezenet.cpp against ONNX Runtime, OpenCV DNN and PyTorch on this machine, written to BENCHMARKS.md.
+
+Every engine runs in its own process, one configuration at a time, in rounds that rotate the engines' order, so
+that a busy neighbour or a clock change hits all of them alike; a configuration's figure is the median of all its
+timed forwards over all rounds.
+
+Setup, once:  cmake --build build -j2 && python3 bench/export_onnx.py && (cd bench && npm install --ignore-scripts)
+Run:          python3 bench/peers.py [--cli build/squeezenet] [--rounds 3]
+Engines that are not installed are left out of the table, with a note saying why.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+ARCHS = ("squeezenet1_0", "squeezenet1_1")
+MACS = {"squeezenet1_0": 818.9e6, "squeezenet1_1": 349.2e6}  # at 224x224, as `squeezenet info` prints
+
+
+def worker(engine, arch, batch, threads, iters, side, onnx_dir):
+    """Times one engine in this process and prints {"seconds": [...]}."""
+    import time
+
+    import numpy as np
+
+    x = np.random.default_rng(0).uniform(-2, 2, (batch, 3, side, side)).astype(np.float32)
+    if engine == "opencv":
+        import cv2
+
+        cv2.setNumThreads(threads)
+        net = cv2.dnn.readNetFromONNX(str(onnx_dir / f"{arch}.onnx"))
+
+        def forward():
+            net.setInput(x)
+            net.forward()
+    elif engine == "pytorch":
+        import torch
+        import torchvision
+
+        torch.set_num_threads(threads)
+        model = getattr(torchvision.models, arch)().eval()
+        t = torch.from_numpy(x)
+
+        def forward():
+            with torch.no_grad():
+                model(t)
+    else:
+        raise SystemExit(f"unknown engine {engine}")
+    for _ in range(2):
+        forward()
+    seconds = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        forward()
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps({"seconds": seconds}))
+
+
+def run_ours(cli, arch, batch, threads, iters, side):
+    out = subprocess.run([cli, "bench", "--arch", arch, "--batch", str(batch), "--threads", str(threads), "--iters",
+                          str(iters), "--input", str(side), "--runs"], check=True, capture_output=True, text=True).stdout
+    return [float(v) for v in re.search(r"runs \(s\): (.*)", out).group(1).split()]
+
+
+def run_peer(engine, arch, batch, threads, iters, side, onnx_dir):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if engine == "onnxruntime":
+        cmd = ["node", str(HERE / "ort_bench.js"), str(onnx_dir / f"{arch}.onnx"), str(batch), str(threads), str(iters),
+               str(side)]
+    else:
+        cmd = [sys.executable, __file__, "--worker", engine, "--arch", arch, "--batch", str(batch), "--threads",
+               str(threads), "--iters", str(iters), "--input", str(side), "--onnx-dir", str(onnx_dir)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])["seconds"]
+
+
+def available(engine, onnx_dir):
+    """None when the engine can run here, else why not."""
+    if engine in ("onnxruntime", "opencv") and not (onnx_dir / "squeezenet1_1.onnx").exists():
+        return f"no ONNX files in {onnx_dir}: run bench/export_onnx.py"
+    if engine == "onnxruntime" and not (HERE / "node_modules" / "onnxruntime-node").exists():
+        return "onnxruntime-node is not installed: (cd bench && npm install --ignore-scripts)"
+    module = {"opencv": "cv2", "pytorch": "torchvision"}.get(engine)
+    if module and subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode:
+        return f"python module {module} is missing"
+    return None
+
+
+def versions():
+    v = {}
+    try:
+        v["onnxruntime"] = json.loads((HERE / "node_modules" / "onnxruntime-node" / "package.json").read_text())["version"]
+    except OSError:
+        pass
+    for engine, code in (("opencv", "import cv2; print(cv2.__version__)"),
+                         ("pytorch", "import torch; print(torch.__version__)")):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if r.returncode == 0:
+            v[engine] = r.stdout.strip()
+    return v
+
+
+def cpu_info():
+    """The CPU's name and its flags, from /proc/cpuinfo where there is one."""
+    name, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    return name, flags
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cli", default=str(HERE.parent / "build" / "squeezenet"), help="the squeezenet binary")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters-b1", type=int, default=30, help="timed forwards per round at batch 1")
+    ap.add_argument("--iters-batch", type=int, default=3, help="timed forwards per round at the large batch")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--input", type=int, default=224)
+    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
+    ap.add_argument("--onnx-dir", default=str(HERE / "results" / "onnx"))
+    ap.add_argument("--out", default=str(HERE / "BENCHMARKS.md"))
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--arch", help=argparse.SUPPRESS)
+    ap.add_argument("--iters", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    onnx_dir = pathlib.Path(args.onnx_dir)
+    if args.worker:
+        return worker(args.worker, args.arch, args.batch, int(args.threads), args.iters, args.input, onnx_dir)
+
+    engines, notes = ["squeezenet.cpp"], []
+    for e in ("onnxruntime", "opencv", "pytorch"):
+        why = available(e, onnx_dir)
+        (notes.append(f"{e} left out: {why}") if why else engines.append(e))
+    threads = [int(t) for t in args.threads.split(",")]
+    load_before = os.getloadavg()[0]
+    configs = [(arch, b, t) for arch in ARCHS for b in (1, args.batch) for t in threads]
+    results = {}
+    for arch, batch, t in configs:
+        iters = args.iters_b1 if batch == 1 else args.iters_batch
+        runs = {e: [] for e in engines}
+        for r in range(args.rounds):
+            for e in engines[r % len(engines):] + engines[:r % len(engines)]:
+                if e == "squeezenet.cpp":
+                    runs[e] += run_ours(args.cli, arch, batch, t, iters, args.input)
+                else:
+                    runs[e] += run_peer(e, arch, batch, t, iters, args.input, onnx_dir)
+        results[(arch, batch, t)] = {e: statistics.median(s) for e, s in runs.items()}
+        print(arch, f"batch {batch}", f"{t} thread(s):",
+              ", ".join(f"{e} {1e3 * s:.2f} ms" for e, s in results[(arch, batch, t)].items()), flush=True)
+
+    v = versions()
+    name, flags = cpu_info()
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Made by `bench/peers.py` on {datetime.date.today()}: {name}, {os.cpu_count()} logical CPUs, "
+        f"input {args.input}x{args.input}, fp32, random weights. Median of all timed forwards over {args.rounds} "
+        "rounds, engines interleaved. Peers: " + ", ".join(f"{e} {v[e]}" for e in engines[1:] if e in v) + ".",
+        "",
+        f"- Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: above 0 the machine was running "
+        "other work too, which lengthens every engine's times alike; compare engines within a row.",
+    ]
+    if "avx512f" in flags:
+        lines.append("- This CPU has AVX-512, which ONNX Runtime's kernels use; squeezenet.cpp uses AVX2 + FMA only.")
+    lines += [f"- {n}" for n in notes]
+    lines += ["", "| model | batch | threads | " + " | ".join(engines) + " | fastest peer / ours |",
+              "|---|---:|---:|" + "---:|" * (len(engines) + 1)]
+    for (arch, batch, t), med in results.items():
+        def cell(e):
+            s = med[e]
+            return f"{1e3 * s:.2f} ms" if batch == 1 else f"{batch / s:.1f} img/s"
+        peers = [med[e] for e in engines[1:]]
+        ratio = f"{min(peers) / med['squeezenet.cpp']:.2f}x" if peers else "-"
+        lines.append(f"| {arch} | {batch} | {t} | " + " | ".join(cell(e) for e in engines) + f" | {ratio} |")
+    lines += ["", "Batch 1: latency per forward; larger batches: images per second. "
+              f"{MACS['squeezenet1_0'] / 1e6:.1f} M MACs per 224x224 image for 1.0, "
+              f"{MACS['squeezenet1_1'] / 1e6:.1f} M for 1.1.", ""]
+    pathlib.Path(args.out).write_text("\n".join(lines))
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
