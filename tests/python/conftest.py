@@ -1,10 +1,11 @@
-import json
 import os
-import struct
 import subprocess
+import sys
 
-import numpy as np
 import pytest
+
+# The PyTorch side of every comparison lives in tools/reference; the tests use the same code.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "reference"))
 
 CLI = os.environ.get("SQUEEZENET_CLI", "build/squeezenet")
 DATA = os.environ.get("SQUEEZENET_DATA", "../shared/data")
@@ -15,21 +16,6 @@ def run_cli(*args):
     """Runs the squeezenet command; returns (exit code, stdout+stderr)."""
     p = subprocess.run([CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.returncode, p.stdout
-
-
-def read_safetensors(path):
-    """A reader written from the safetensors specification, independent of the C++ one."""
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": "<f4", "F16": "<f2", "F64": "<f8"}
-    tensors = {}
-    for name, e in header.items():
-        a, b = e["data_offsets"]
-        tensors[name] = np.frombuffer(data[a:b], dtypes[e["dtype"]]).reshape(e["shape"]).astype(np.float32)
-    return tensors, meta
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from conftest import DATA, read_safetensors
+from conftest import DATA
+from torch_reference import read_safetensors
 
 cv2 = pytest.importorskip("cv2")
 

@@ -5,25 +5,16 @@ import os
 import numpy as np
 import pytest
 import torch
-import torchvision
 
-from conftest import DATA, FIXTURES, read_safetensors
-
-
-def torch_model(tensors, meta):
-    model = getattr(torchvision.models, meta["arch"])(num_classes=int(meta["num_classes"]))
-    if meta.get("final_conv_pad") == "1":
-        model.classifier[1].padding = (1, 1)
-    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in tensors.items()}, strict=True)
-    return model.eval()
+from conftest import DATA, FIXTURES
+from torch_reference import model_from_safetensors, read_safetensors
 
 
 def logits_both_ways(cli, tmp_path, weights, shape, scale):
     out = tmp_path / "w.safetensors"
     code, text = cli("convert", weights, out)
     assert code == 0, text
-    tensors, meta = read_safetensors(out)
-    model = torch_model(tensors, meta)
+    model, meta = model_from_safetensors(out)
     x = (torch.randn(shape, generator=torch.Generator().manual_seed(5)) * scale).numpy()
     x.astype("<f4").tofile(tmp_path / "x.bin")
     code, text = cli("predict", "--weights", out, "--input", tmp_path / "x.bin", "--shape", ",".join(map(str, shape)),

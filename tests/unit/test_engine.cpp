@@ -9,17 +9,12 @@
 #include "model/thread_team.h"
 #include "squeezenet/engine.h"
 #include "squeezenet/error.h"
-#include "util/rng.h"
+#include "random_tensor.h"
 
 namespace squeezenet {
 namespace {
 
-Tensor random_input(Shape shape, uint64_t seed) {
-  Rng rng(seed);
-  Tensor t(std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(rng.uniform(-2, 2));
-  return t;
-}
+Tensor random_input(Shape shape, uint64_t seed) { return test::random_tensor(std::move(shape), seed, -2, 2); }
 
 Model model_of(Arch arch, int classes = 1000) {
   ModelConfig config;

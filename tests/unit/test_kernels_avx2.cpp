@@ -11,7 +11,7 @@
 #include "model/forward_reference.h"
 #include "model/plan.h"
 #include "squeezenet/error.h"
-#include "util/rng.h"
+#include "random_tensor.h"
 
 namespace squeezenet {
 namespace {
@@ -19,12 +19,7 @@ namespace {
 #define REQUIRE_AVX2() \
   if (!kernels::has_avx2_fma()) GTEST_SKIP() << "this CPU has no AVX2+FMA"
 
-Tensor random_tensor(Shape shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Rng rng(seed);
-  Tensor t(std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(rng.uniform(lo, hi));
-  return t;
-}
+using test::random_tensor;
 
 // Image n of x [N, C, H, W] as NHWC inside a zero frame with `pad` pixels before the image and at least `pad`
 // after it, more where `rows` / `cols` ask for a larger frame.

@@ -4,17 +4,12 @@
 #include <cmath>
 
 #include "kernels/reference/reference.h"
-#include "util/rng.h"
+#include "random_tensor.h"
 
 namespace squeezenet {
 namespace {
 
-Tensor random_tensor(Shape shape, uint64_t seed) {
-  Rng rng(seed);
-  Tensor t(std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(rng.uniform(-1, 1));
-  return t;
-}
+using test::random_tensor;
 
 TEST(ReferenceKernels, Conv2dMatchesDirectSum) {
   for (auto [K, stride, pad] : {std::tuple{1, 1, 0}, {3, 1, 1}, {3, 2, 0}, {7, 2, 0}, {1, 1, 1}, {3, 2, 1}}) {
