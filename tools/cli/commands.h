@@ -11,5 +11,7 @@ void register_fetch(CLI::App& app);
 void register_classify(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_train(CLI::App& app);
+void register_finetune(CLI::App& app);
 
 }  // namespace squeezenet::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   squeezenet::cli::register_classify(app);
   squeezenet::cli::register_eval(app);
   squeezenet::cli::register_bench(app);
+  squeezenet::cli::register_train(app);
+  squeezenet::cli::register_finetune(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,287 @@
+#include "train/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "squeezenet/engine.h"
+#include "squeezenet/error.h"
+#include "squeezenet/visualize.h"
+#include "squeezenet/weights.h"
+#include "train/augment.h"
+#include "train/checkpoint.h"
+#include "train/loader.h"
+#include "train/plot.h"
+#include "util/io.h"
+
+namespace squeezenet::train {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop = true; }
+
+// SIGINT asks the run to stop after its current step, for as long as the run lasts.
+class SigintGuard {
+ public:
+  SigintGuard() : previous_(std::signal(SIGINT, on_sigint)) { g_stop = false; }
+  ~SigintGuard() { std::signal(SIGINT, previous_); }
+  SigintGuard(const SigintGuard&) = delete;
+  SigintGuard& operator=(const SigintGuard&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Doubles through text without loss: C's hexadecimal float format.
+std::string exact(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a", v);
+  return buf;
+}
+double parse_double(const std::map<std::string, std::string>& m, const std::string& key, const std::string& origin) {
+  auto it = m.find(key);
+  if (it == m.end()) throw Error(origin + ": checkpoint lacks '" + key + "'");
+  double v = NAN;
+  try {
+    v = std::stod(it->second);
+  } catch (const std::exception&) {
+  }
+  // Counters become integers: a value outside what a double holds exactly is as broken as no number.
+  if (!std::isfinite(v) || std::fabs(v) > 0x1p53)
+    throw Error(origin + ": checkpoint value '" + key + "' is not a usable number: " + it->second);
+  return v;
+}
+
+struct EpochMetrics {
+  double train_loss, train_acc, val_loss, val_acc, lr, seconds, images_per_s;
+  int skipped;
+};
+
+constexpr const char* kCsvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,images_per_s,skipped\n";
+
+std::string csv_line(int epoch, const EpochMetrics& m) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%.2f,%d\n", epoch, m.train_loss, m.train_acc,
+                m.val_loss, m.val_acc, m.lr, m.seconds, m.images_per_s, m.skipped);
+  return buf;
+}
+
+Curves curves_of(const std::string& csv) {
+  Curves c;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    double v[5];
+    if (std::sscanf(line.c_str(), "%*d,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5) continue;
+    c.train_loss.push_back(v[0]), c.train_acc.push_back(v[1]), c.val_loss.push_back(v[2]), c.val_acc.push_back(v[3]);
+  }
+  return c;
+}
+
+void progress_bar(int epoch, int epochs, int64_t done, int64_t total, double loss, double acc, double ips,
+                  double eta) {
+  constexpr int kWidth = 24;
+  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : 0;
+  std::fprintf(stderr, "\repoch %d/%d [%.*s%*s] %" PRId64 "/%" PRId64 "  loss %.4f  acc %5.1f%%  %6.1f img/s  ETA %3.0fs ",
+               epoch + 1, epochs, filled, "########################", kWidth - filled, "", done, total, loss,
+               100.0 * acc, ips, eta);
+  std::fflush(stderr);
+}
+
+struct Evaluation {
+  double loss = 0.0, acc = 0.0;
+  int skipped = 0;
+};
+
+Evaluation evaluate(const Model& model, BatchLoader& loader) {
+  Engine engine(model);
+  Evaluation e;
+  int64_t n = 0, correct = 0;
+  loader.start_epoch(0);
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    Batch batch = loader.next();
+    e.skipped += static_cast<int>(batch.errors.size());
+    if (batch.labels.empty()) continue;
+    const LossResult r = cross_entropy(engine.forward(batch.images), batch.labels);
+    e.loss += r.loss * static_cast<double>(batch.labels.size());
+    correct += r.correct;
+    n += static_cast<int64_t>(batch.labels.size());
+  }
+  if (n > 0) e.loss /= static_cast<double>(n), e.acc = static_cast<double>(correct) / static_cast<double>(n);
+  return e;
+}
+
+}  // namespace
+
+void request_stop() { g_stop = true; }
+
+void check_datasets(const LabelledFolder& train, const LabelledFolder& val, int num_classes,
+                    const std::string& train_dir, const std::string& val_dir) {
+  if (train.layout == "image-folder") {
+    if (train.class_names.size() < 2)
+      throw Error(train_dir + ": only one class folder ('" + train.class_names.front() +
+                  "'); a classifier needs at least two");
+    std::vector<int> count(train.class_names.size());
+    for (const LabelledImage& im : train.images) ++count[static_cast<std::size_t>(im.label)];
+    for (std::size_t k = 0; k < count.size(); ++k)
+      if (count[k] == 0) throw Error(train_dir + "/" + train.class_names[k] + ": class folder without images");
+  }
+  if (val.class_names != train.class_names)
+    throw Error(val_dir + ": its classes differ from those of " + train_dir + " (" +
+                std::to_string(val.class_names.size()) + " vs " + std::to_string(train.class_names.size()) + ")");
+  if (num_classes != static_cast<int>(train.class_names.size()))
+    throw Error("the model has " + std::to_string(num_classes) + " outputs but " + train_dir + " has " +
+                std::to_string(train.class_names.size()) + " classes (set --classes " +
+                std::to_string(train.class_names.size()) + ")");
+}
+
+TrainResult train(Model& model, const TrainOptions& o) {
+  if (o.epochs < 1 || o.iter_size < 1) throw Error("--epochs and --iter-size must be at least 1");
+  const LabelledFolder train_set = scan_labelled_folder(o.train_dir);
+  const LabelledFolder val_set = scan_labelled_folder(o.val_dir);
+  check_datasets(train_set, val_set, model.config().num_classes, o.train_dir, o.val_dir);
+  std::filesystem::create_directories(o.out_dir);
+  const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors", best_path = o.out_dir + "/best.safetensors";
+  const std::string csv_path = o.out_dir + "/metrics.csv", plot_path = o.out_dir + "/curves.png";
+
+  BatchLoader loader(train_set, {o.batch_size, true, o.preset, o.seed, o.workers});
+  BatchLoader val_loader(val_set, {o.batch_size, false, o.preset, o.seed, o.workers});
+  const int64_t batches = loader.batches();
+  const int64_t steps_per_epoch = (batches + o.iter_size - 1) / o.iter_size;
+  LrSchedule schedule = o.schedule;
+  schedule.total_steps = steps_per_epoch * o.epochs;
+  schedule.step_size = std::max<int64_t>(1, std::llround(o.step_epochs * static_cast<double>(steps_per_epoch)));
+  schedule.warmup_steps = static_cast<int64_t>(std::llround(o.warmup_epochs * static_cast<double>(steps_per_epoch)));
+
+  Sgd sgd(o.sgd);
+  for (const std::string& name : model.parameter_names())
+    if (!name.starts_with("classifier.")) sgd.set_lr_mult(name, o.backbone_lr_mult);
+
+  // Run state: everything a checkpoint carries besides parameters and momentum.
+  int start_epoch = 0;
+  int64_t start_batch = 0, step = 0;
+  double loss_sum = 0.0, best_acc = -1.0;
+  int64_t seen = 0, correct = 0;
+  int skipped = 0, best_epoch = -1;
+  std::string csv = kCsvHeader;
+  if (!o.resume.empty()) {
+    Checkpoint c = load_checkpoint(o.resume, model.config().arch, model.config().num_classes);
+    model = std::move(c.model);
+    sgd.momentum_buffers() = std::move(c.momentum);
+    const auto& s = c.state;
+    if (!s.count("seed") || s.at("seed") != std::to_string(o.seed))
+      throw Error(o.resume + ": the checkpoint was made with another --seed (" +
+                  (s.count("seed") ? s.at("seed") : "none") + "); resume with the same seed");
+    start_epoch = static_cast<int>(parse_double(s, "epoch", o.resume));
+    start_batch = static_cast<int64_t>(parse_double(s, "batch", o.resume));
+    step = static_cast<int64_t>(parse_double(s, "step", o.resume));
+    loss_sum = parse_double(s, "loss_sum", o.resume);
+    seen = static_cast<int64_t>(parse_double(s, "seen", o.resume));
+    correct = static_cast<int64_t>(parse_double(s, "correct", o.resume));
+    skipped = static_cast<int>(parse_double(s, "skipped", o.resume));
+    best_acc = parse_double(s, "best_acc", o.resume);
+    best_epoch = static_cast<int>(parse_double(s, "best_epoch", o.resume));
+    csv = s.count("history") ? s.at("history") : kCsvHeader;
+    if (start_epoch < 0 || start_batch < 0 || start_batch > batches || step < 0 || seen < 0)
+      throw Error(o.resume + ": the checkpoint's position (epoch " + s.at("epoch") + ", batch " + s.at("batch") +
+                  ") does not fit this data's " + std::to_string(batches) + " batches an epoch");
+  }
+  const std::string preset = preset_name(o.preset);
+  const auto save = [&](int epoch, int64_t batch) {
+    save_checkpoint(ckpt_path, model, sgd,
+                    {{"epoch", std::to_string(epoch)}, {"batch", std::to_string(batch)}, {"step", std::to_string(step)},
+                     {"seed", std::to_string(o.seed)}, {"loss_sum", exact(loss_sum)}, {"seen", std::to_string(seen)},
+                     {"correct", std::to_string(correct)}, {"skipped", std::to_string(skipped)},
+                     {"best_acc", exact(best_acc)}, {"best_epoch", std::to_string(best_epoch)}, {"history", csv}},
+                    preset);
+  };
+
+  const SigintGuard sigint;
+  TrainResult result;
+  Gradients grads = zero_gradients(model, o.classifier_only);
+  int steps_this_run = 0;
+  for (int epoch = start_epoch; epoch < o.epochs && !result.interrupted; ++epoch) {
+    const auto t0 = Clock::now();
+    int64_t images_this_run = 0;
+    loader.start_epoch(epoch, start_batch);
+    double lr = schedule.lr_at(step);
+    for (int64_t b = start_batch; b < batches; ++b) {
+      Batch batch = loader.next();
+      for (const std::string& e : batch.errors) std::fprintf(stderr, "\nsqueezenet: skipped: %s\n", e.c_str());
+      skipped += static_cast<int>(batch.errors.size());
+      result.skipped_images += static_cast<int>(batch.errors.size());
+      if (!batch.labels.empty()) {
+        Backprop bp(model, o.classifier_only);
+        const uint64_t dropout_seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b) + (1ull << 40));
+        const Tensor logits = bp.forward(batch.images, true, dropout_seed);
+        const LossResult r = cross_entropy(logits, batch.labels, o.label_smoothing, static_cast<float>(o.iter_size));
+        bp.backward(r.grad, grads);
+        const auto n = static_cast<int64_t>(batch.labels.size());
+        loss_sum += r.loss * static_cast<double>(n);
+        correct += r.correct;
+        seen += n;
+        images_this_run += n;
+      }
+      const bool boundary = (b + 1) % o.iter_size == 0 || b + 1 == batches;
+      if (boundary) {
+        lr = schedule.lr_at(step);
+        sgd.step(model, grads, lr);
+        for (auto& [name, g] : grads) std::fill_n(g.data(), g.numel(), 0.0f);
+        ++step;
+        ++steps_this_run;
+      }
+      const double elapsed = seconds_since(t0), ips = static_cast<double>(images_this_run) / std::max(elapsed, 1e-9);
+      if (o.progress)
+        progress_bar(epoch, o.epochs, b + 1, batches, seen ? loss_sum / static_cast<double>(seen) : 0.0,
+                     seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0, ips,
+                     elapsed / static_cast<double>(b + 1 - start_batch) * static_cast<double>(batches - b - 1));
+      if (boundary && (g_stop || (o.max_steps > 0 && steps_this_run >= o.max_steps)) && b + 1 < batches) {
+        save(epoch, b + 1);
+        result.interrupted = true;
+        break;
+      }
+    }
+    if (result.interrupted) break;
+    start_batch = 0;
+    const double train_seconds = seconds_since(t0);
+    const Evaluation ev = evaluate(model, val_loader);
+    EpochMetrics m{seen ? loss_sum / static_cast<double>(seen) : NAN,
+                   seen ? static_cast<double>(correct) / static_cast<double>(seen) : NAN,
+                   ev.loss,
+                   ev.acc,
+                   lr,
+                   train_seconds,
+                   static_cast<double>(images_this_run) / std::max(train_seconds, 1e-9),
+                   skipped + ev.skipped};
+    if (o.progress) std::fprintf(stderr, "\n");
+    std::fprintf(stderr, "epoch %d/%d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f s, %.1f img/s\n",
+                 epoch + 1, o.epochs, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc, m.seconds,
+                 m.images_per_s);
+    csv += csv_line(epoch + 1, m);
+    write_file_atomic(csv_path, csv);
+    write_png(plot_curves(curves_of(csv)), plot_path);
+    if (ev.acc > best_acc) {
+      best_acc = ev.acc, best_epoch = epoch + 1;
+      WeightFile wf = model.to_weights(preset);
+      wf.metadata["source"] = "squeezenet train, epoch " + std::to_string(epoch + 1);
+      save_weights(wf, best_path, Format::safetensors);
+    }
+    loss_sum = 0.0, seen = 0, correct = 0, skipped = 0;
+    save(epoch + 1, 0);
+    if (g_stop || (o.max_steps > 0 && steps_this_run >= o.max_steps)) result.interrupted = epoch + 1 < o.epochs;
+  }
+  result.best_val_acc = best_acc;
+  result.best_epoch = best_epoch;
+  return result;
+}
+
+}  // namespace squeezenet::train
