@@ -44,6 +44,8 @@ Tensor preprocess(const Image& image, Preset preset);
 
 // The uint8 stage of `preprocess`: the resized, centre-cropped RGB image before normalisation.
 Image resize_and_crop(const Image& image, Preset preset);
+// The float stage: `crop` normalised as `preset` does, written as three planes [3, H, W] at `out`.
+void to_network_input(const Image& crop, Preset preset, float* out);
 
 // The part of a width x height image that the network sees under `preset`, in the image's own pixel
 // coordinates: what the centre crop of the resized image covers.

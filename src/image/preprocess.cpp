@@ -25,18 +25,6 @@ Image torchvision_crop(const Image& image) {
   return resize_pil_bilinear_window(image, width, height, crop);
 }
 
-// [1, 3, H, W] from an RGB crop; value(sample, rgb_channel) gives the float, `bgr` reverses channel order.
-template <class Value>
-Tensor to_tensor(const Image& crop, bool bgr, Value value) {
-  Tensor out({1, 3, crop.height, crop.width});
-  const std::size_t plane = static_cast<std::size_t>(crop.width) * crop.height;
-  for (int c = 0; c < 3; ++c) {
-    float* dst = out.data() + (bgr ? 2 - c : c) * plane;
-    for (std::size_t i = 0; i < plane; ++i) dst[i] = value(crop.rgb[3 * i + c], c);
-  }
-  return out;
-}
-
 }  // namespace
 
 void check_image(const Image& image, const char* what) {
@@ -97,23 +85,29 @@ CropRegion crop_region(int width, int height, Preset preset) {
   return {center_crop_offset(rw, crop) * sx, center_crop_offset(rh, crop) * sy, crop * sx, crop * sy};
 }
 
+void to_network_input(const Image& crop, Preset preset, float* out) {
+  // torchvision: ToTensor then Normalize, in float32 and in torchvision's order: x / 255, then (x - mean) / std.
+  static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f}, kStd[3] = {0.229f, 0.224f, 0.225f};
+  static constexpr float kCaffeMeanRgb[3] = {123.0f, 117.0f, 104.0f};  // Caffe's BGR mean (104, 117, 123)
+  const std::size_t plane = static_cast<std::size_t>(crop.width) * crop.height;
+  for (int c = 0; c < 3; ++c) {
+    float* dst = out + (preset == Preset::caffe ? 2 - c : c) * plane;
+    for (std::size_t i = 0; i < plane; ++i) {
+      const float v = crop.rgb[3 * i + c];
+      switch (preset) {
+        case Preset::torchvision: dst[i] = (v / 255.0f - kMean[c]) / kStd[c]; break;
+        case Preset::caffe: dst[i] = v - kCaffeMeanRgb[c]; break;
+        case Preset::tflite: dst[i] = (v - 127.5f) / 127.5f; break;
+      }
+    }
+  }
+}
+
 Tensor preprocess(const Image& image, Preset preset) {
   const Image crop = resize_and_crop(image, preset);
-  switch (preset) {
-    case Preset::torchvision: {
-      // ToTensor then Normalize, in float32 and in torchvision's order: x / 255, then (x - mean) / std.
-      static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f}, kStd[3] = {0.229f, 0.224f, 0.225f};
-      return to_tensor(crop, false,
-                       [](uint8_t v, int c) { return (static_cast<float>(v) / 255.0f - kMean[c]) / kStd[c]; });
-    }
-    case Preset::caffe: {
-      static constexpr float kMeanRgb[3] = {123.0f, 117.0f, 104.0f};  // Caffe's BGR mean (104, 117, 123)
-      return to_tensor(crop, true, [](uint8_t v, int c) { return static_cast<float>(v) - kMeanRgb[c]; });
-    }
-    case Preset::tflite:
-      return to_tensor(crop, false, [](uint8_t v, int) { return (static_cast<float>(v) - 127.5f) / 127.5f; });
-  }
-  throw Error("preprocess: unknown preset");
+  Tensor out({1, 3, crop.height, crop.width});
+  to_network_input(crop, preset, out.data());
+  return out;
 }
 
 Preset parse_preset(const std::string& name) {

@@ -52,23 +52,6 @@ Image random_resized_crop_flip(const Image& image, int size, Rng& rng) {
 
 int crop_size(Preset preset) { return preset == Preset::caffe ? 227 : 224; }
 
-void to_input(const Image& crop, Preset preset, float* out) {
-  static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f}, kStd[3] = {0.229f, 0.224f, 0.225f};
-  static constexpr float kCaffeMeanRgb[3] = {123.0f, 117.0f, 104.0f};
-  const std::size_t plane = static_cast<std::size_t>(crop.width) * crop.height;
-  for (int c = 0; c < 3; ++c) {
-    float* dst = out + (preset == Preset::caffe ? 2 - c : c) * plane;
-    for (std::size_t i = 0; i < plane; ++i) {
-      const float v = crop.rgb[3 * i + c];
-      switch (preset) {
-        case Preset::torchvision: dst[i] = (v / 255.0f - kMean[c]) / kStd[c]; break;
-        case Preset::caffe: dst[i] = v - kCaffeMeanRgb[c]; break;
-        case Preset::tflite: dst[i] = (v - 127.5f) / 127.5f; break;
-      }
-    }
-  }
-}
-
 uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
   // splitmix64 finaliser over the three words in turn.
   uint64_t z = seed;

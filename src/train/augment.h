@@ -19,10 +19,6 @@ Image random_resized_crop_flip(const Image& image, int size, Rng& rng);
 // The crop side the preset's network input has: 227 for caffe, 224 otherwise.
 int crop_size(Preset preset);
 
-// [3, H, W] of `crop` normalised as the preset does (torchvision: RGB / 255, ImageNet mean and std; caffe: BGR,
-// 0..255 minus (104, 117, 123); tflite: RGB to [-1, 1]), written at `out`.
-void to_input(const Image& crop, Preset preset, float* out);
-
 // A seed for one draw of a seeded run: different for every (seed, a, b) and independent of thread timing.
 uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b);
 

@@ -72,9 +72,9 @@ Batch BatchLoader::build(int epoch, int64_t index) const {
         const Image image = decode_image(item.path);
         if (options_.augment) {
           Rng rng(mix_seed(options_.seed, static_cast<uint64_t>(epoch), order_[begin + i]));
-          to_input(random_resized_crop_flip(image, size, rng), options_.preset, &pixels[i * sample]);
+          to_network_input(random_resized_crop_flip(image, size, rng), options_.preset, &pixels[i * sample]);
         } else {
-          to_input(resize_and_crop(image, options_.preset), options_.preset, &pixels[i * sample]);
+          to_network_input(resize_and_crop(image, options_.preset), options_.preset, &pixels[i * sample]);
         }
       } catch (const std::exception& e) {
         errors[i] = e.what();
