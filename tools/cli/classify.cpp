@@ -1,12 +1,11 @@
 // `squeezenet classify IMAGE...`: top-k ImageNet classes per image, as text or JSON, optionally a CAM overlay.
-#include <omp.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "common.h"
 #include "squeezenet/classifier.h"
 #include "squeezenet/error.h"
 #include "squeezenet/hub.h"
@@ -16,9 +15,10 @@ namespace squeezenet::cli {
 
 namespace {
 struct Opts {
-  std::string weights, preset, cam;
+  ClassifierSource src;
+  std::string cam;
   std::vector<std::string> images;
-  int top = 5, threads = 0;
+  int top = 5;
   bool json = false;
 };
 
@@ -29,22 +29,12 @@ std::string default_weights() {
 
 void run(const Opts& o) {
   if (!o.cam.empty() && o.images.size() != 1) throw Error("--cam takes exactly one image");
-  std::optional<Preset> preset;
-  if (!o.preset.empty()) preset = parse_preset(o.preset);
-  Classifier clf = Classifier::load(o.weights.empty() ? default_weights() : o.weights, preset, o.threads);
+  Classifier clf = o.src.load(default_weights);
   const int classes = clf.model().config().num_classes;
 
   // Decode everything first, in parallel; a file that fails is reported and skipped, the rest go on.
-  std::vector<Image> images(o.images.size());
-  std::vector<std::string> errors(o.images.size());
-#pragma omp parallel for schedule(dynamic) num_threads(o.threads > 0 ? o.threads : omp_get_num_procs())
-  for (std::size_t i = 0; i < o.images.size(); ++i) {
-    try {
-      images[i] = decode_image(o.images[i]);
-    } catch (const std::exception& e) {
-      errors[i] = e.what();
-    }
-  }
+  std::vector<std::string> errors;
+  std::vector<Image> images = decode_images(o.images, o.src.thread_count(), errors);
   std::vector<Image> ok;
   for (std::size_t i = 0; i < images.size(); ++i)
     if (errors[i].empty()) ok.push_back(std::move(images[i]));
@@ -93,10 +83,8 @@ void register_classify(CLI::App& app) {
       "Without --weights, torchvision's squeezenet1_1 is downloaded once into $SQUEEZENET_HOME.");
   auto o = std::make_shared<Opts>();
   cmd->add_option("images", o->images, "Image files")->required();
-  cmd->add_option("-w,--weights", o->weights, "Weights file (any supported format)");
-  cmd->add_option("--preset", o->preset, "Preprocessing: torchvision | caffe | tflite");
+  o->src.add_options(*cmd, false);
   cmd->add_option("-k,--top", o->top, "Classes to show per image")->capture_default_str()->check(CLI::Range(1, 100000));
-  cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o->json, "Print JSON instead of a table");
   cmd->add_option("--cam", o->cam, "Write the image with a class-activation heat map of the top class here (PNG)");
   cmd->callback([o] { run(*o); });

@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <omp.h>
+
 #include <sstream>
 
 #include "squeezenet/error.h"
@@ -25,6 +27,35 @@ Model ModelSource::load(std::map<std::string, std::string>* meta) const {
   WeightFile wf = format.empty() ? load_weights(weights) : load_weights(weights, parse_format(format));
   if (meta) *meta = wf.metadata;
   return Model::from_weights(wf, weights);
+}
+
+void ClassifierSource::add_options(CLI::App& cmd, bool weights_required) {
+  auto* w = cmd.add_option("-w,--weights", weights, "Weights file (any supported format)");
+  if (weights_required) w->required();
+  cmd.add_option("--preset", preset, "Preprocessing: torchvision | caffe | tflite (default: the weights' own)");
+  cmd.add_option("-t,--threads", threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
+}
+
+Classifier ClassifierSource::load(const std::function<std::string()>& fallback) const {
+  std::optional<Preset> p;
+  if (!preset.empty()) p = parse_preset(preset);
+  return Classifier::load(weights.empty() && fallback ? fallback() : weights, p, threads);
+}
+
+int ClassifierSource::thread_count() const { return threads > 0 ? threads : omp_get_num_procs(); }
+
+std::vector<Image> decode_images(const std::vector<std::string>& paths, int threads, std::vector<std::string>& errors) {
+  std::vector<Image> images(paths.size());
+  errors.assign(paths.size(), "");
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    try {
+      images[i] = decode_image(paths[i]);
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+    }
+  }
+  return images;
 }
 
 std::vector<int64_t> parse_shape(const std::string& text) {

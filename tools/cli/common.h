@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include <functional>
+
+#include "squeezenet/classifier.h"
 #include "squeezenet/model.h"
 
 namespace squeezenet::cli {
@@ -18,6 +21,21 @@ struct ModelSource {
   // The loaded, validated model; also returns the file's metadata in `meta` when given.
   Model load(std::map<std::string, std::string>* meta = nullptr) const;
 };
+
+// Weights, preset and threads, as classify and eval take them.
+struct ClassifierSource {
+  std::string weights, preset;
+  int threads = 0;
+
+  void add_options(CLI::App& cmd, bool weights_required);
+  // `fallback` gives the weights file when --weights was not given.
+  Classifier load(const std::function<std::string()>& fallback = {}) const;
+  int thread_count() const;  // --threads, or one per core
+};
+
+// Decodes `paths` on `threads` threads. A file that fails leaves an empty Image and its message in errors[i],
+// so one bad file never stops a batch.
+std::vector<Image> decode_images(const std::vector<std::string>& paths, int threads, std::vector<std::string>& errors);
 
 std::vector<int64_t> parse_shape(const std::string& text);
 

@@ -1,7 +1,5 @@
 // `squeezenet eval DIR`: top-1 / top-5 accuracy over a labelled folder, with progress, a per-class CSV,
 // per-image predictions and a one-line JSON summary.
-#include <omp.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -9,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "common.h"
 #include "squeezenet/classifier.h"
 #include "squeezenet/dataset.h"
 #include "squeezenet/error.h"
@@ -18,8 +17,9 @@ namespace squeezenet::cli {
 
 namespace {
 struct Opts {
-  std::string weights, preset, dir, csv, predictions;
-  int threads = 0, batch = 32, every = 1, limit = 0;
+  ClassifierSource src;
+  std::string dir, csv, predictions;
+  int batch = 32, every = 1, limit = 0;
   bool quiet = false;
 };
 
@@ -37,9 +37,7 @@ void progress(std::size_t done, std::size_t total, double seconds, int top1) {
 }
 
 void run(const Opts& o) {
-  std::optional<Preset> preset;
-  if (!o.preset.empty()) preset = parse_preset(o.preset);
-  Classifier clf = Classifier::load(o.weights, preset, o.threads);
+  Classifier clf = o.src.load();
   LabelledFolder folder = scan_labelled_folder(o.dir);
   const int classes = clf.model().config().num_classes;
   if (static_cast<int>(folder.class_names.size()) > classes)
@@ -54,19 +52,11 @@ void run(const Opts& o) {
   per_image << "path,label,top1,top5,top1_probability\n";
   int top1 = 0, top5 = 0, failed = 0;
   const auto start = std::chrono::steady_clock::now();
-  const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
   for (std::size_t at = 0; at < items.size(); at += static_cast<std::size_t>(o.batch)) {
     const std::size_t n = std::min(static_cast<std::size_t>(o.batch), items.size() - at);
-    std::vector<Image> images(n);
-    std::vector<std::string> errors(n);
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-    for (std::size_t i = 0; i < n; ++i) {
-      try {
-        images[i] = decode_image(items[at + i].path);
-      } catch (const std::exception& e) {
-        errors[i] = e.what();
-      }
-    }
+    std::vector<std::string> paths, errors;
+    for (std::size_t i = 0; i < n; ++i) paths.push_back(items[at + i].path);
+    std::vector<Image> images = decode_images(paths, o.src.thread_count(), errors);
     std::vector<Image> ok;
     std::vector<std::size_t> which;
     for (std::size_t i = 0; i < n; ++i) {
@@ -121,7 +111,7 @@ void run(const Opts& o) {
   if (!o.predictions.empty()) write_file_atomic(o.predictions, per_image.str());
 
   const int scored = static_cast<int>(items.size()) - failed;
-  nlohmann::ordered_json summary{{"weights", o.weights},
+  nlohmann::ordered_json summary{{"weights", o.src.weights},
                                  {"arch", arch_name(clf.model().config().arch)},
                                  {"preset", preset_name(clf.preset())},
                                  {"final_conv_pad", clf.model().config().final_conv_pad},
@@ -148,11 +138,9 @@ void register_eval(CLI::App& app) {
       "JSON summary line on stdout. Unreadable images are reported, skipped and counted in \"failed\".");
   auto o = std::make_shared<Opts>();
   cmd->add_option("dir", o->dir, "Labelled image folder")->required();
-  cmd->add_option("-w,--weights", o->weights, "Weights file (any supported format)")->required();
-  cmd->add_option("--preset", o->preset, "Preprocessing: torchvision | caffe | tflite (default: the weights')");
+  o->src.add_options(*cmd, true);
   cmd->add_option("--csv", o->csv, "Write per-class accuracy here (CSV)");
   cmd->add_option("--predictions", o->predictions, "Write each image's label and top-5 here (CSV)");
-  cmd->add_option("-t,--threads", o->threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", o->batch, "Images per forward")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--every", o->every, "Use every k-th image only")->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--limit", o->limit, "Stop after this many images (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
