@@ -1,7 +1,7 @@
 #pragma once
 // The fast forward. An Engine prepares, per input shape, everything a forward needs (packed weights, buffers)
-// and then runs without allocating. It uses the AVX2+FMA kernels where the CPU has them and the reference
-// kernels elsewhere; both give the same logits to within 1e-4.
+// and then runs without allocating. It uses the AVX-512 or AVX2+FMA kernels where the CPU has them and the
+// reference kernels elsewhere; all give the same logits to within 1e-4.
 #include <map>
 #include <memory>
 

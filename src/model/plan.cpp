@@ -10,6 +10,7 @@
 #include <chrono>
 #include <new>
 
+#include "kernels/dispatch.h"
 #include "squeezenet/error.h"
 
 namespace squeezenet {
@@ -87,6 +88,7 @@ struct Plan::Builder {
 
   // conv + ReLU + max-pool in bands of pooled rows, so that the large conv output never leaves the cache.
   void stem(const Layer& conv, const Layer& pool) {
+    const x86::KernelTable* k = plan.kernels_;
     if (conv.conv.padding != 0) throw Error("plan: " + conv.name + " has padding, which only Fire convs may have");
     const PackedConv* pc = pack(conv.name, conv.conv.stride);
     const int in_c = c, in_w = w, stride = conv.conv.stride, o = pc->out_channels, in = cur, out = 1 - cur;
@@ -112,8 +114,8 @@ struct Plan::Builder {
                             .out_row = conv_row,
                             .out_h = bottom - top - carried,
                             .out_w = ow};
-            avx2::conv_relu(*pc, io, 0, io.pixels(), 0, pc->blocks());
-            avx2::max_pool_3x3s2_ceil(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + p * pw * o, 0, n);
+            k->conv_relu(*pc, io, 0, io.pixels(), 0, pc->blocks());
+            k->max_pool_3x3s2_ceil(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + p * pw * o, 0, n);
             carried = bottom - top == 2 * n + 1 ? 1 : 0;
             if (carried) std::copy(x.scratch + 2 * n * conv_row, x.scratch + (2 * n + 1) * conv_row, x.scratch);
           }
@@ -122,19 +124,21 @@ struct Plan::Builder {
   }
 
   void max_pool(const Layer& l) {
+    const x86::KernelTable* k = plan.kernels_;
     const int oh = static_cast<int>(pool_output_size(h, 3, 2)), ow = static_cast<int>(pool_output_size(w, 3, 2));
     const int channels = c, in_h = h, in_w = w, in = cur, out = 1 - cur;
     const int64_t chunks = chunks_for(oh, 2);
     need(out, int64_t{oh} * ow * c);
     add(l.name, 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
       const auto [r0, r1] = pieces_span(oh, 1, first, last, chunks);
-      avx2::max_pool_3x3s2_ceil(x.lane.buffer[in], in_h, in_w, channels, x.lane.buffer[out], static_cast<int>(r0),
+      k->max_pool_3x3s2_ceil(x.lane.buffer[in], in_h, in_w, channels, x.lane.buffer[out], static_cast<int>(r0),
                                 static_cast<int>(r1));
     });
     h = oh, w = ow, cur = out;
   }
 
   void fire(const Layer& l) {
+    const x86::KernelTable* k = plan.kernels_;
     const PackedConv* squeeze = pack(l.name + ".squeeze", 1);
     const PackedConv* e1 = pack(l.name + ".expand1x1", 1);
     const int tile = expand3x3_tile(h, w);
@@ -170,8 +174,8 @@ struct Plan::Builder {
                           .out_row = fr,
                           .out_h = rows,
                           .out_w = cols};
-          const auto [p0, p1] = pieces_span(pixels, avx2::kTilePixels, first, last, sq_chunks);
-          avx2::conv_relu(*squeeze, io, p0, p1, 0, squeeze->blocks());
+          const auto [p0, p1] = pieces_span(pixels, k->tile_pixels, first, last, sq_chunks);
+          k->conv_relu(*squeeze, io, p0, p1, 0, squeeze->blocks());
         });
 
     // Chunks: expand3x3's Winograd tiles first (the larger pieces), then expand1x1's pixels.
@@ -190,13 +194,13 @@ struct Plan::Builder {
       if (first < c3) {
         io.out = x.lane.buffer[out] + e1->out_channels;
         const auto [t0, t1] = pieces_span(tiles, 1, first, std::min(last, c3), c3);
-        avx2::winograd_relu(*e3, io, t0, t1, x.scratch);
+        k->winograd_relu(*e3, io, t0, t1, x.scratch);
       }
       if (last > c3) {
         io.in = f + interior;
         io.out = x.lane.buffer[out];
-        const auto [p0, p1] = pieces_span(pixels, avx2::kTilePixels, std::max(first, c3) - c3, last - c3, c1);
-        avx2::conv_relu(*e1, io, p0, p1, 0, e1->blocks());
+        const auto [p0, p1] = pieces_span(pixels, k->tile_pixels, std::max(first, c3) - c3, last - c3, c1);
+        k->conv_relu(*e1, io, p0, p1, 0, e1->blocks());
       }
     });
     c = e, cur = out;
@@ -204,6 +208,7 @@ struct Plan::Builder {
 
   // conv + ReLU + global average pool: per-channel sums of the ReLU'd conv, no conv output stored.
   void head(const Layer& conv) {
+    const x86::KernelTable* k = plan.kernels_;
     const PackedConv* pc = pack(conv.name, conv.conv.stride);
     if (pc->kernel != 1) throw Error("plan: " + conv.name + " must be a 1x1 conv");
     const int pad = conv.conv.padding, in_c = c, rows = h, cols = w, in = cur;
@@ -214,7 +219,7 @@ struct Plan::Builder {
       const ConvIO io{
           .in = x.lane.buffer[in], .in_pixel = in_c, .in_row = int64_t{cols} * in_c, .out_h = rows, .out_w = cols};
       const auto [b0, b1] = pieces_span(pc->blocks(), 1, first, last, chunks);
-      avx2::conv_relu_channel_sums(*pc, io, static_cast<int>(b0), static_cast<int>(b1), x.logits);
+      k->conv_relu_channel_sums(*pc, io, static_cast<int>(b0), static_cast<int>(b1), x.logits);
       // A 1x1 conv's padded border sees only zeros: there its output is relu(bias).
       for (int64_t o = b0 * avx2::kTileChannels; o < std::min<int64_t>(pc->out_channels, b1 * avx2::kTileChannels); ++o)
         x.logits[o] =
@@ -223,9 +228,11 @@ struct Plan::Builder {
   }
 };
 
-Plan::Plan(const Model& model, const Shape& input_shape, int threads)
-    : input_shape_(input_shape), threads_(threads), team_(threads) {
+Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86::KernelTable* kernels)
+    : input_shape_(input_shape), threads_(threads), kernels_(kernels ? kernels : kernels::fastest_kernels()),
+      team_(threads) {
   check_input(model.config(), input_shape);
+  if (!kernels_) throw Error("plan: this CPU lacks AVX2 + FMA; use the reference forward");
   if (threads < 1) throw Error("plan: thread count must be at least 1, got " + std::to_string(threads));
   if (input_shape[2] > (1 << 16) || input_shape[3] > (1 << 16))
     throw Error("plan: input " + shape_str(input_shape) + " is larger than 65536 pixels on a side");

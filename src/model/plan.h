@@ -1,6 +1,7 @@
 #pragma once
 // The fast forward for one (model, input shape, thread count), prepared once: shapes worked out, weights
-// repacked for the AVX2 kernels, one activation arena per worker. run() allocates nothing.
+// repacked for the x86 kernels (AVX-512 where the CPU has it, else AVX2), one activation arena per worker.
+// run() allocates nothing.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/x86/kernels_avx2.h"
+#include "kernels/x86/kernel_table.h"
 #include "model/thread_team.h"
 #include "squeezenet/model.h"
 
@@ -17,8 +18,8 @@ namespace squeezenet {
 class Plan {
  public:
   // Needs kernels::has_avx2_fma(). `threads` >= 1. The model is read only here: the plan keeps its own
-  // packed copy of the weights.
-  Plan(const Model& model, const Shape& input_shape, int threads);
+  // packed copy of the weights. `kernels`: a family this CPU runs, or nullptr for the fastest.
+  Plan(const Model& model, const Shape& input_shape, int threads, const x86::KernelTable* kernels = nullptr);
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
@@ -29,6 +30,7 @@ class Plan {
   const Shape& input_shape() const { return input_shape_; }
   int num_classes() const { return num_classes_; }
   int threads() const { return threads_; }
+  const char* isa() const { return kernels_->isa; }
 
   // Per-step wall time, for finding the slow layer. While on, run() stamps the clock around every step
   // (on the calling thread; with the batch split between threads that is its own images).
@@ -72,6 +74,7 @@ class Plan {
 
   Shape input_shape_;
   int num_classes_ = 0, threads_ = 1;
+  const x86::KernelTable* kernels_;
   std::vector<std::unique_ptr<avx2::PackedConv>> convs_;
   std::vector<std::unique_ptr<avx2::PackedWinograd>> winograds_;
   std::vector<Step> steps_;

@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "common.h"
 #include "kernels/dispatch.h"
-#include "kernels/x86/kernels_avx2.h"
+#include "kernels/x86/kernel_table.h"
 #include "model/plan.h"
 #include "squeezenet/engine.h"
 #include "squeezenet/error.h"
@@ -21,12 +21,13 @@ namespace squeezenet::cli {
 
 namespace {
 
-// All `threads` cores running the FMA loop at once: what "100 %" means for that thread count.
-double peak_gflops(int threads) {
+// All `threads` cores running the FMA loop of the kernels in use at once: what "100 %" means for that thread
+// count.
+double peak_gflops(const x86::KernelTable& k, int threads) {
   std::vector<double> each(static_cast<std::size_t>(threads));
   std::vector<std::thread> team;
   for (int i = 0; i < threads; ++i)
-    team.emplace_back([&each, i] { each[static_cast<std::size_t>(i)] = avx2::fma_peak_gflops(0.3); });
+    team.emplace_back([&each, &k, i] { each[static_cast<std::size_t>(i)] = k.fma_peak_gflops(0.3); });
   for (std::thread& t : team) t.join();
   return std::accumulate(each.begin(), each.end(), 0.0);
 }
@@ -55,7 +56,7 @@ void bench(const Opts& o) {
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform(-2.0, 2.0));
   Tensor logits({o.batch, model.config().num_classes});
 
-  const bool fast = kernels::has_avx2_fma();
+  const x86::KernelTable* fast = kernels::fastest_kernels();
   std::unique_ptr<Plan> plan;
   std::unique_ptr<Engine> engine;
   if (fast)
@@ -71,8 +72,8 @@ void bench(const Opts& o) {
 
   std::printf("%s, input %s, %d thread%s, %.1f M MACs per image, %s kernels\n", arch_name(model.config().arch).c_str(),
               shape_str(shape).c_str(), threads, threads == 1 ? "" : "s", static_cast<double>(macs) / 1e6,
-              fast ? "AVX2+FMA" : "reference");
-  const double peak = fast ? peak_gflops(threads) : 0.0;
+              fast ? fast->isa : "reference");
+  const double peak = fast ? peak_gflops(*fast, threads) : 0.0;
   if (fast) std::printf("peak (FMA loop on %d thread%s): %.1f GFLOP/s\n", threads, threads == 1 ? "" : "s", peak);
 
   for (int i = 0; i < 2; ++i) forward();  // first touches of buffers and caches

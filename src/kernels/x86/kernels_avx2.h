@@ -12,8 +12,11 @@
 
 namespace squeezenet::avx2 {
 
-constexpr int kTilePixels = 6;     // micro-kernel rows: 12 ymm accumulators, 2 weight vectors, 1 broadcast
-constexpr int kTileChannels = 16;  // micro-kernel columns: two ymm of output channels
+constexpr int kTileChannels = 16;  // the unit of output channels: weights are packed in blocks of 16
+constexpr int kMaxTileBlocks = 4;  // blocks side by side in the widest register tile (AVX-512's)
+// Winograd tiles transformed together: their transformed inputs, [n*n][tiles][C], and products,
+// [tiles][n*n][up to 64], stay in L2.
+constexpr int kWinogradBlockTiles = 24;
 
 using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
 

@@ -1,5 +1,6 @@
-// The AVX2 kernels and the whole fast plan against the reference kernels, on odd shapes: channel counts that are
-// not multiples of 8 or 16, tiny and non-square images, partial tiles, work split as threads split it.
+// Every x86 kernel family this CPU runs (AVX2, AVX-512), and the whole fast plan on each, against the reference
+// kernels on odd shapes: channel counts that are not multiples of 8 or 16, tiny and non-square images, partial
+// tiles, work split as threads split it.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +8,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/reference/reference.h"
-#include "kernels/x86/kernels_avx2.h"
+#include "kernels/x86/kernel_table.h"
 #include "model/forward_reference.h"
 #include "model/plan.h"
 #include "squeezenet/error.h"
@@ -18,6 +19,19 @@ namespace {
 
 #define REQUIRE_AVX2() \
   if (!kernels::has_avx2_fma()) GTEST_SKIP() << "this CPU has no AVX2+FMA"
+
+// The kernel families this CPU can run.
+std::vector<const x86::KernelTable*> runnable_kernels() {
+  std::vector<const x86::KernelTable*> out;
+  if (kernels::has_avx2_fma()) out.push_back(&x86::avx2_kernels);
+  if (kernels::has_avx512()) out.push_back(&x86::avx512_kernels);
+  return out;
+}
+
+class KernelsX86 : public ::testing::TestWithParam<const x86::KernelTable*> {};
+std::string isa_name(const ::testing::TestParamInfo<const x86::KernelTable*>& info) { return info.param->isa; }
+INSTANTIATE_TEST_SUITE_P(Isa, KernelsX86, ::testing::ValuesIn(runnable_kernels()), isa_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(KernelsX86);
 
 using test::random_tensor;
 
@@ -44,8 +58,8 @@ const ConvCase kConvCases[] = {
     {64, 64, 3, 1, 1, 7, 8}, {8, 5, 3, 2, 1, 1, 2},
 };
 
-TEST(KernelsAvx2, ConvReluMatchesReferenceInAChannelSlice) {
-  REQUIRE_AVX2();
+TEST_P(KernelsX86, ConvReluMatchesReferenceInAChannelSlice) {
+  const x86::KernelTable& kt = *GetParam();
   uint64_t seed = 10;
   for (const ConvCase& k : kConvCases) {
     SCOPED_TRACE(::testing::Message() << "C" << k.C << " O" << k.O << " K" << k.K << " s" << k.stride << " p" << k.pad
@@ -67,13 +81,13 @@ TEST(KernelsAvx2, ConvReluMatchesReferenceInAChannelSlice) {
       auto io_for = [&](std::vector<float>& out) {
         return avx2::ConvIO{in.data(), k.C, FW * k.C, out.data() + lead, wide, int64_t{OW} * wide, OH, OW};
       };
-      avx2::conv_relu(p, io_for(whole), 0, int64_t{OH} * OW, 0, p.blocks());
+      kt.conv_relu(p, io_for(whole), 0, int64_t{OH} * OW, 0, p.blocks());
       // The same work in the pieces two threads would take: pixel halves on a tile boundary, block halves.
-      const int64_t mid = (int64_t{OH} * OW / 2 + 5) / 6 * 6;
+      const int64_t mid = (int64_t{OH} * OW / 2 + kt.tile_pixels - 1) / kt.tile_pixels * kt.tile_pixels;
       const int bmid = p.blocks() / 2;
       for (auto [p0, p1] : {std::pair<int64_t, int64_t>{0, std::min<int64_t>(mid, OH * OW)}, {mid, OH * OW}})
         for (auto [b0, b1] : {std::pair{0, bmid}, {bmid, p.blocks()}})
-          avx2::conv_relu(p, io_for(split), p0, p1, b0, b1);
+          kt.conv_relu(p, io_for(split), p0, p1, b0, b1);
       ASSERT_EQ(whole, split);
       for (int o = 0; o < wide; ++o)
         for (int y = 0; y < OH; ++y)
@@ -88,8 +102,8 @@ TEST(KernelsAvx2, ConvReluMatchesReferenceInAChannelSlice) {
   }
 }
 
-TEST(KernelsAvx2, WinogradMatchesReferenceConv3x3) {
-  REQUIRE_AVX2();
+TEST_P(KernelsX86, WinogradMatchesReferenceConv3x3) {
+  const x86::KernelTable& kt = *GetParam();
   uint64_t seed = 50;
   for (int tile : {2, 4})
     for (auto [C, O, H, W] :
@@ -111,8 +125,8 @@ TEST(KernelsAvx2, WinogradMatchesReferenceConv3x3) {
       const avx2::ConvIO io{in.data(), C, FW * C, out.data() + lead, wide, int64_t{W} * wide, H, W};
       const int64_t tiles = avx2::winograd_tiles(tile, H, W);
       ASSERT_EQ(tiles, th * tw);
-      avx2::winograd_relu(p, io, 0, tiles / 2, scratch.data());
-      avx2::winograd_relu(p, io, tiles / 2, tiles, scratch.data());
+      kt.winograd_relu(p, io, 0, tiles / 2, scratch.data());
+      kt.winograd_relu(p, io, tiles / 2, tiles, scratch.data());
       for (int o = 0; o < wide; ++o)
         for (int y = 0; y < H; ++y)
           for (int xx = 0; xx < W; ++xx) {
@@ -125,8 +139,8 @@ TEST(KernelsAvx2, WinogradMatchesReferenceConv3x3) {
     }
 }
 
-TEST(KernelsAvx2, ChannelSumsMatchReluThenGlobalAveragePool) {
-  REQUIRE_AVX2();
+TEST_P(KernelsX86, ChannelSumsMatchReluThenGlobalAveragePool) {
+  const x86::KernelTable& kt = *GetParam();
   for (auto [C, O, H, W] : {std::tuple{512, 1000, 13, 13}, {7, 10, 1, 3}, {33, 17, 5, 2}, {16, 16, 4, 4}}) {
     const Tensor x = random_tensor({1, C, H, W}, 1), w = random_tensor({O, C, 1, 1}, 2), b = random_tensor({O}, 3);
     Tensor y = ref::conv2d(x, w, b, 1, 0);
@@ -136,16 +150,16 @@ TEST(KernelsAvx2, ChannelSumsMatchReluThenGlobalAveragePool) {
     const std::vector<float> in = nhwc_frame(x, 0, 0);
     std::vector<float> sums(static_cast<std::size_t>(O) + 1, -7.0f);
     const avx2::ConvIO io{in.data(), C, int64_t{W} * C, nullptr, 0, 0, H, W};
-    avx2::conv_relu_channel_sums(p, io, 0, p.blocks() / 2, sums.data());
-    avx2::conv_relu_channel_sums(p, io, p.blocks() / 2, p.blocks(), sums.data());
+    kt.conv_relu_channel_sums(p, io, 0, p.blocks() / 2, sums.data());
+    kt.conv_relu_channel_sums(p, io, p.blocks() / 2, p.blocks(), sums.data());
     EXPECT_EQ(sums[static_cast<std::size_t>(O)], -7.0f) << "wrote past out_channels";
     for (int o = 0; o < O; ++o) ASSERT_NEAR(sums[static_cast<std::size_t>(o)] / (H * W), want[o], 1e-4) << o;
   }
 }
 
-TEST(KernelsAvx2, MaxPoolMatchesReferenceIncludingNaN) {
-  REQUIRE_AVX2();
-  for (auto [C, H, W] : {std::tuple{1, 3, 3}, {5, 4, 9}, {8, 6, 5}, {13, 7, 7}, {96, 11, 10}, {19, 3, 14}}) {
+TEST_P(KernelsX86, MaxPoolMatchesReferenceIncludingNaN) {
+  const x86::KernelTable& kt = *GetParam();
+  for (auto [C, H, W] : {std::tuple{1, 3, 3}, {5, 4, 9}, {8, 6, 5}, {13, 7, 7}, {96, 11, 10}, {19, 3, 14}, {35, 5, 6}}) {
     Tensor x = random_tensor({1, C, H, W}, 7);
     x[x.numel() / 2] = std::numeric_limits<float>::quiet_NaN();
     x[0] = std::numeric_limits<float>::quiet_NaN();
@@ -153,8 +167,8 @@ TEST(KernelsAvx2, MaxPoolMatchesReferenceIncludingNaN) {
     const int OH = static_cast<int>(want.dim(2)), OW = static_cast<int>(want.dim(3));
     const std::vector<float> in = nhwc_frame(x, 0, 0);
     std::vector<float> out(static_cast<std::size_t>(OH * OW * C));
-    avx2::max_pool_3x3s2_ceil(in.data(), H, W, C, out.data(), 0, OH / 2);
-    avx2::max_pool_3x3s2_ceil(in.data(), H, W, C, out.data(), OH / 2, OH);
+    kt.max_pool_3x3s2_ceil(in.data(), H, W, C, out.data(), 0, OH / 2);
+    kt.max_pool_3x3s2_ceil(in.data(), H, W, C, out.data(), OH / 2, OH);
     for (int c = 0; c < C; ++c)
       for (int y = 0; y < OH; ++y)
         for (int xx = 0; xx < OW; ++xx) {
@@ -177,18 +191,18 @@ TEST(KernelsAvx2, NchwToNhwcIsATranspose) {
   EXPECT_EQ(out, nhwc_frame(x, 0, 0));
 }
 
-TEST(KernelsAvx2, FmaPeakIsPositive) {
-  REQUIRE_AVX2();
-  EXPECT_GT(avx2::fma_peak_gflops(0.01), 0.1);
-}
+TEST_P(KernelsX86, FmaPeakIsPositive) { EXPECT_GT(GetParam()->fma_peak_gflops(0.01), 0.1); }
 
 struct NetCase {
   Arch arch;
   int classes, final_conv_pad, batch, threads, h, w;
 };
 
-TEST(PlanAvx2, WholeNetworkMatchesForwardReference) {
-  REQUIRE_AVX2();
+class PlanX86 : public KernelsX86 {};
+INSTANTIATE_TEST_SUITE_P(Isa, PlanX86, ::testing::ValuesIn(runnable_kernels()), isa_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PlanX86);
+
+TEST_P(PlanX86, WholeNetworkMatchesForwardReference) {
   const NetCase cases[] = {
       {Arch::squeezenet1_0, 1000, 0, 1, 1, 224, 224}, {Arch::squeezenet1_1, 1000, 0, 1, 2, 224, 224},
       {Arch::squeezenet1_1, 10, 0, 5, 2, 61, 47},     {Arch::squeezenet1_0, 10, 1, 5, 1, 51, 64},
@@ -210,7 +224,7 @@ TEST(PlanAvx2, WholeNetworkMatchesForwardReference) {
         model.parameter(name) = random_tensor(model.parameter(name).shape(), ++seed, -0.1, 0.1);
     const Tensor x = random_tensor({k.batch, 3, k.h, k.w}, ++seed, -2.0, 2.0);
     const Tensor want = forward_reference(model, x);
-    Plan plan(model, x.shape(), k.threads);
+    Plan plan(model, x.shape(), k.threads, GetParam());
     Tensor got(want.shape());
     plan.run(x.data(), got.data());
     EXPECT_LE(max_abs_diff(got, want), 1e-4);
@@ -220,8 +234,7 @@ TEST(PlanAvx2, WholeNetworkMatchesForwardReference) {
   }
 }
 
-TEST(PlanAvx2, SmallestInputs) {
-  REQUIRE_AVX2();
+TEST_P(PlanX86, SmallestInputs) {
   for (Arch arch : {Arch::squeezenet1_0, Arch::squeezenet1_1}) {
     ModelConfig config;
     config.arch = arch;
@@ -235,10 +248,27 @@ TEST(PlanAvx2, SmallestInputs) {
       }
     }
     const Tensor x = random_tensor({2, 3, smallest, smallest + 1}, 5);
-    Plan plan(model, x.shape(), 2);
+    Plan plan(model, x.shape(), 2, GetParam());
     Tensor got({2, 1000});
     plan.run(x.data(), got.data());
     EXPECT_LE(max_abs_diff(got, forward_reference(model, x)), 1e-4) << arch_name(arch) << " " << smallest;
+  }
+}
+
+// Each output is summed in the same order by both families (the tile shapes differ, the per-value order does
+// not), so a model gives the same logits on every x86-64 machine.
+TEST(PlanX86Families, Avx512AndAvx2GiveTheSameLogitsBitForBit) {
+  if (!kernels::has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  for (Arch arch : {Arch::squeezenet1_0, Arch::squeezenet1_1}) {
+    ModelConfig config;
+    config.arch = arch;
+    config.num_classes = 37;
+    const Model model(config, 8);
+    const Tensor x = random_tensor({3, 3, 67, 71}, 9, -2.0, 2.0);
+    Tensor a({3, 37}), b({3, 37});
+    Plan(model, x.shape(), 2, &x86::avx2_kernels).run(x.data(), a.data());
+    Plan(model, x.shape(), 2, &x86::avx512_kernels).run(x.data(), b.data());
+    EXPECT_EQ(max_abs_diff(a, b), 0.0f) << arch_name(arch);
   }
 }
 

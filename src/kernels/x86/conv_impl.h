@@ -1,0 +1,88 @@
+#pragma once
+// Implicit-GEMM convolution over one ISA's register tile: bias in the accumulators, ReLU on the way out.
+// Included by conv_avx2.cpp and conv_avx512.cpp, each instantiating it for its own T.
+#include <algorithm>
+
+#include "kernels/x86/kernels_avx2.h"
+#include "kernels/x86/microkernel.h"
+
+namespace squeezenet::x86 {
+
+using avx2::ConvIO;
+using avx2::kTileChannels;
+using avx2::PackedConv;
+
+// Tiles are grouped so that a group's input rows stay in L1/L2 while every channel block's panel sweeps them.
+template <class T>
+struct PixelGroup {
+  static constexpr int capacity = 48;
+  static_assert(capacity % T::split_pixels == 0);
+  const float* in[capacity];
+  float* out[capacity];
+  int count = 0;
+
+  void locate(const PackedConv& c, const ConvIO& io, int64_t begin, int64_t end) {
+    count = static_cast<int>(end - begin);
+    int64_t oh = begin / io.out_w, ow = begin % io.out_w;
+    for (int i = 0; i < count; ++i) {
+      in[i] = io.in + oh * c.stride * io.in_row + ow * c.stride * io.in_pixel;
+      out[i] = io.out + oh * io.out_row + ow * io.out_pixel;
+      if (++ow == io.out_w) ow = 0, ++oh;
+    }
+  }
+};
+
+inline detail::Reduction conv_reduction(const PackedConv& c, const ConvIO& io) {
+  return {c.kernel, io.in_row, c.kernel * c.in_channels};
+}
+
+template <class T>
+void conv_relu(const PackedConv& c, const ConvIO& io, int64_t pixel_begin, int64_t pixel_end, int block_begin,
+               int block_end) {
+  const detail::Reduction r = conv_reduction(c, io);
+  PixelGroup<T> g;
+  for (int64_t g0 = pixel_begin; g0 < pixel_end; g0 += g.capacity) {
+    g.locate(c, io, g0, std::min(pixel_end, g0 + g.capacity));
+    detail::for_each_block_group<T>(block_begin, block_end, [&](auto nb, int b) {
+      constexpr int NB = decltype(nb)::value;
+      const float* panel = c.panels.data() + b * c.panel_size();
+      const float* bias = c.bias.data() + b * kTileChannels;
+      const int valid = std::min(NB * kTileChannels, c.out_channels - b * kTileChannels);
+      const int64_t off = int64_t{b} * kTileChannels;
+      detail::for_each_tile<T, NB>(g.count, [&](auto m, int i) {
+        auto a = detail::gemm_tile<T, decltype(m)::value, NB>(g.in + i, panel, c.panel_size(), bias, r);
+        detail::relu(a);
+        detail::store(a, g.out + i, off, valid);
+      });
+    });
+  }
+}
+
+template <class T>
+void conv_relu_channel_sums(const PackedConv& c, const ConvIO& io, int block_begin, int block_end, float* sums) {
+  const detail::Reduction r = conv_reduction(c, io);
+  const int64_t pixels = io.pixels();
+  PixelGroup<T> g;
+  detail::for_each_block_group<T>(block_begin, block_end, [&](auto nb, int b) {
+    constexpr int NB = decltype(nb)::value, Q = NB * kTileChannels / T::lanes;
+    const float* panel = c.panels.data() + b * c.panel_size();
+    const float* bias = c.bias.data() + b * kTileChannels;
+    typename T::Vec s[Q];
+    for (auto& v : s) v = T::zero();
+    for (int64_t g0 = 0; g0 < pixels; g0 += g.capacity) {
+      g.locate(c, io, g0, std::min(pixels, g0 + g.capacity));
+      detail::for_each_tile<T, NB>(g.count, [&](auto m, int i) {
+        auto a = detail::gemm_tile<T, decltype(m)::value, NB>(g.in + i, panel, c.panel_size(), bias, r);
+        detail::relu(a);
+        for (const auto& row : a.v)
+          for (int q = 0; q < Q; ++q) s[q] = s[q] + row[q];
+      });
+    }
+    alignas(64) float total[NB * kTileChannels];
+    for (int q = 0; q < Q; ++q) T::store(total + q * T::lanes, s[q]);
+    const int valid = std::min(NB * kTileChannels, c.out_channels - b * kTileChannels);
+    std::copy(total, total + valid, sums + int64_t{b} * kTileChannels);
+  });
+}
+
+}  // namespace squeezenet::x86

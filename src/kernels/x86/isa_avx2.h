@@ -1,0 +1,34 @@
+#pragma once
+// The vector operations the x86 kernels are written in, for AVX2 + FMA: 8 lanes, a register tile of 6 rows times
+// one 16-channel block (12 ymm accumulators, 2 weight vectors, 1 broadcast). Include only from *_avx2.cpp files.
+#include <immintrin.h>
+
+namespace squeezenet::x86 {
+
+struct Avx2 {
+  using Vec = __m256;
+  static constexpr int lanes = 8;
+  static constexpr int tile_blocks = 1;
+  static constexpr int tile_rows(int /*blocks*/) { return 6; }
+  static constexpr int split_pixels = 6;  // pixel ranges cut on multiples of this keep tiles whole
+
+  static Vec zero() { return _mm256_setzero_ps(); }
+  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  // Stores lanes [0, n), 0 < n < lanes.
+  static void store_first(float* p, Vec v, int n) {
+    const __m256i below = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p, below, v);
+  }
+  static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  // max(m, v) that keeps a NaN once seen, from either side, as PyTorch's max-pool does (vmaxps alone returns
+  // its second operand when either is NaN).
+  static Vec max_keep_nan(Vec m, Vec v) {
+    return _mm256_blendv_ps(_mm256_max_ps(m, v), m, _mm256_cmp_ps(m, m, _CMP_UNORD_Q));
+  }
+  static Vec set1(float x) { return _mm256_set1_ps(x); }
+};
+
+}  // namespace squeezenet::x86

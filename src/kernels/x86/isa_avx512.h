@@ -1,0 +1,34 @@
+#pragma once
+// The vector operations of the x86 kernels for AVX-512F: 16 lanes, so one zmm holds a 16-channel block. The
+// register tile keeps about 24 zmm accumulators for any number of blocks: 6 rows x 4 blocks, 8 x 3, 12 x 2 or
+// 12 x 1. Wide and short beats tall and narrow: every tile row holds an input pointer, and x86-64's 15
+// general registers run out past about 8 rows, so that the pointers are reloaded from the stack in the inner
+// loop. Include only from *_avx512.cpp files.
+#include <immintrin.h>
+
+namespace squeezenet::x86 {
+
+struct Avx512 {
+  using Vec = __m512;
+  static constexpr int lanes = 16;
+  static constexpr int tile_blocks = 4;
+  static constexpr int tile_rows(int blocks) { return blocks >= 4 ? 6 : blocks == 3 ? 8 : 12; }
+  static constexpr int split_pixels = 24;
+
+  static Vec zero() { return _mm512_setzero_ps(); }
+  static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static void store_first(float* p, Vec v, int n) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+  }
+  static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  // The all-lanes form of vmaxps: GCC 12's _mm512_max_ps trips -Wmaybe-uninitialized on its own header.
+  static Vec max(Vec a, Vec b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
+  // As Avx2::max_keep_nan, in two instructions: lanes where m is a number take max(m, v), which is v when v is
+  // NaN; NaN lanes of m stay.
+  static Vec max_keep_nan(Vec m, Vec v) { return _mm512_mask_max_ps(m, _mm512_cmp_ps_mask(m, m, _CMP_ORD_Q), m, v); }
+  static Vec set1(float x) { return _mm512_set1_ps(x); }
+};
+
+}  // namespace squeezenet::x86

@@ -1,0 +1,30 @@
+// The AVX-512 instances of the conv, Winograd, max-pool and peak kernels, and their table.
+#include "kernels/x86/conv_impl.h"
+#include "kernels/x86/isa_avx512.h"
+#include "kernels/x86/kernel_table.h"
+#include "kernels/x86/peak_impl.h"
+#include "kernels/x86/pool_impl.h"
+#include "kernels/x86/winograd_impl.h"
+
+namespace squeezenet::x86 {
+namespace {
+
+void winograd_relu_avx512(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin, int64_t tile_end,
+                          float* scratch) {
+  if (p.tile == 2)
+    winograd_relu<Avx512, F2>(p, io, tile_begin, tile_end, scratch);
+  else
+    winograd_relu<Avx512, F4>(p, io, tile_begin, tile_end, scratch);
+}
+
+}  // namespace
+
+const KernelTable avx512_kernels{"avx512",
+                                 Avx512::split_pixels,
+                                 conv_relu<Avx512>,
+                                 conv_relu_channel_sums<Avx512>,
+                                 winograd_relu_avx512,
+                                 max_pool_3x3s2_ceil<Avx512>,
+                                 fma_peak_gflops<Avx512>};
+
+}  // namespace squeezenet::x86

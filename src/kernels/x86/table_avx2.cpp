@@ -1,0 +1,14 @@
+#include "kernels/x86/isa_avx2.h"
+#include "kernels/x86/kernel_table.h"
+
+namespace squeezenet::x86 {
+
+const KernelTable avx2_kernels{"avx2",
+                               Avx2::split_pixels,
+                               avx2::conv_relu,
+                               avx2::conv_relu_channel_sums,
+                               avx2::winograd_relu,
+                               avx2::max_pool_3x3s2_ceil,
+                               avx2::fma_peak_gflops};
+
+}  // namespace squeezenet::x86
