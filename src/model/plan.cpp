@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <limits>
 #include <new>
 
 #include "kernels/dispatch.h"
@@ -52,6 +54,17 @@ constexpr int64_t kMaxArenaFloats = int64_t{1} << 32;
 
 void free_arena(float* p) { ::operator delete[](p, std::align_val_t{64}); }
 
+// On the bits, so that the loop vectorises: an exponent of all ones is an infinity or a NaN.
+bool all_finite(const float* p, int64_t n) {
+  uint32_t special = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, p + i, sizeof bits);
+    special |= (bits & 0x7f800000u) == 0x7f800000u;
+  }
+  return special == 0;
+}
+
 }  // namespace
 
 // Turns the layer list into steps, following the activation's shape and the buffer that holds it.
@@ -78,11 +91,14 @@ struct Plan::Builder {
 
   void input() {
     const int rows = h, cols = w;
-    const int64_t chunks = chunks_for(rows, 8);
+    const int64_t chunks = chunks_for(rows, 8), plane = int64_t{rows} * cols;
     need(ping, int64_t{3} * rows * cols);
     add("input", 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
       const auto [r0, r1] = pieces_span(rows, 1, first, last, chunks);
       avx2::nchw_to_nhwc(x.image, 3, rows, cols, x.lane.buffer[ping], static_cast<int>(r0), static_cast<int>(r1));
+      for (int c = 0; c < 3; ++c)
+        if (!all_finite(x.image + c * plane + r0 * cols, (r1 - r0) * cols))
+          x.nonfinite->store(true, std::memory_order_relaxed);
     });
   }
 
@@ -280,6 +296,7 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
     lanes_.push_back(lane);
   }
   scratch_ = arena_.get() + lane_floats * lanes;
+  nonfinite_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(input_shape[0]));
   step_seconds_.assign(steps_.size(), 0.0);
   step_min_seconds_.assign(steps_.size(), 0.0);
 }
@@ -288,24 +305,27 @@ Plan::~Plan() = default;
 
 void Plan::run(const float* input_nchw, float* logits) {
   const int64_t n_images = input_shape_[0];
-  const int64_t image = 3 * input_shape_[2] * input_shape_[3];
   next_chunk_.store(0, std::memory_order_relaxed);
+  for (int64_t n = 0; n < n_images; ++n) nonfinite_[static_cast<std::size_t>(n)].store(false, std::memory_order_relaxed);
   team_.run([&](int t) {
     float* scratch = scratch_ + scratch_floats_ * t;
     // As many images as divide evenly go whole to one thread each: no synchronisation, each in its own cache.
     const int64_t alone = n_images / threads_ * threads_;
     int64_t ticket = 0;
     for (int64_t n = alone * t / threads_; n < alone * (t + 1) / threads_; ++n)
-      run_image(lanes_[static_cast<std::size_t>(t)], input_nchw + n * image, logits + n * num_classes_, scratch, t,
-                false, ticket);
+      run_image(n, lanes_[static_cast<std::size_t>(t)], input_nchw, logits, scratch, t, false, ticket);
     for (int64_t n = alone; n < n_images; ++n)
-      run_image(lanes_[0], input_nchw + n * image, logits + n * num_classes_, scratch, t, true, ticket);
+      run_image(n, lanes_[0], input_nchw, logits, scratch, t, true, ticket);
   });
+  for (int64_t n = 0; n < n_images; ++n)
+    if (nonfinite_[static_cast<std::size_t>(n)].load(std::memory_order_relaxed))
+      std::fill_n(logits + n * num_classes_, num_classes_, std::numeric_limits<float>::quiet_NaN());
 }
 
-void Plan::run_image(const Lane& lane, const float* image, float* logits, float* scratch, int member, bool shared,
-                     int64_t& ticket) {
-  const Context x{lane, image, logits, scratch};
+void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* logits, float* scratch, int member,
+                     bool shared, int64_t& ticket) {
+  const Context x{lane, input + n * 3 * input_shape_[2] * input_shape_[3], logits + n * num_classes_, scratch,
+                  &nonfinite_[static_cast<std::size_t>(n)]};
   const bool timed = profiling_ && member == 0;
   using clock = std::chrono::steady_clock;
   if (shared) team_.barrier();  // lane 0 is free of whole-image work

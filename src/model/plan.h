@@ -24,7 +24,8 @@ class Plan {
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
-  // input: [N, 3, H, W] NCHW floats of input_shape(); logits: [N, num_classes].
+  // input: [N, 3, H, W] NCHW floats of input_shape(); logits: [N, num_classes]. An image holding a NaN or an
+  // infinity gets NaN logits, as in PyTorch (the fast ReLU would otherwise turn its NaNs into zeros).
   void run(const float* input_nchw, float* logits);
 
   const Shape& input_shape() const { return input_shape_; }
@@ -56,6 +57,7 @@ class Plan {
     const float* image;  // [3, H, W]
     float* logits;       // [num_classes]
     float* scratch;
+    std::atomic<bool>* nonfinite;  // set when the image holds a NaN or an infinity
   };
   // A step's work comes in `chunks` that threads sharing an image take in any order (a thread the OS
   // preempts then holds up one chunk, not half the step); a worker alone runs them all in one call.
@@ -69,8 +71,8 @@ class Plan {
   // `ticket`: where next_chunk_ stood when this shared step began, the same for every member: each shared
   // step moves it by chunks + threads.
   struct Builder;
-  void run_image(const Lane& lane, const float* image, float* logits, float* scratch, int member, bool shared,
-                 int64_t& ticket);
+  void run_image(int64_t n, const Lane& lane, const float* input, float* logits, float* scratch, int member,
+                 bool shared, int64_t& ticket);
 
   Shape input_shape_;
   int num_classes_ = 0, threads_ = 1;
@@ -85,6 +87,7 @@ class Plan {
   std::unique_ptr<float[], void (*)(float*)> arena_{nullptr, nullptr};
   ThreadTeam team_;
   std::atomic<int64_t> next_chunk_{0};  // chunks claimed by threads sharing an image
+  std::unique_ptr<std::atomic<bool>[]> nonfinite_;  // per image of a run
   bool profiling_ = false;
   std::vector<double> step_seconds_, step_min_seconds_;
   int64_t profiled_images_ = 0;

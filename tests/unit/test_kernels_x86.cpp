@@ -255,6 +255,25 @@ TEST_P(PlanX86, SmallestInputs) {
   }
 }
 
+// The fast ReLU turns a NaN into 0 (vmaxps returns its second operand), so the plan checks its input instead:
+// an image with a NaN or an infinity gets NaN logits, as from PyTorch; the others in the batch are unharmed.
+TEST_P(PlanX86, NonFiniteInputGivesNaNLogitsForThatImageOnly) {
+  const Model model(ModelConfig{}, 4);
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    Tensor x = random_tensor({3, 3, 40, 40}, 6, -2.0, 2.0);
+    x[1 * 3 * 40 * 40 + 2 * 40 * 40 + 17 * 40 + 5] = bad;  // image 1, blue, row 17
+    Tensor got({3, 1000});
+    Plan(model, x.shape(), 2, GetParam()).run(x.data(), got.data());
+    const Tensor want = forward_reference(model, x);
+    for (int64_t o = 0; o < 1000; ++o) {
+      ASSERT_TRUE(std::isnan(got[1000 + o])) << o;
+      ASSERT_TRUE(std::isnan(want[1000 + o]) || std::isinf(want[1000 + o])) << o;
+      ASSERT_NEAR(got[o], want[o], 1e-4);
+      ASSERT_NEAR(got[2000 + o], want[2000 + o], 1e-4);
+    }
+  }
+}
+
 // Each output is summed in the same order by both families (the tile shapes differ, the per-value order does
 // not), so a model gives the same logits on every x86-64 machine.
 TEST(PlanX86Families, Avx512AndAvx2GiveTheSameLogitsBitForBit) {

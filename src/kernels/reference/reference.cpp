@@ -41,7 +41,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
 }
 
 void relu_(Tensor& x) {
-  for (int64_t i = 0; i < x.numel(); ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  // Written so that a NaN stays NaN, as torch.relu keeps it.
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
 Tensor max_pool2d_ceil(const Tensor& x, int kernel, int stride) {

@@ -3,6 +3,7 @@
 // isa_avx512.h): up to T::tile_rows(NB) rows (pixels, or Winograd tiles) times NB <= T::tile_blocks blocks of 16
 // output channels, summed over a reduction that walks contiguous runs of input. Everything is a template on T,
 // so each ISA's translation unit gets its own code and none leaks into another's through the linker.
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -108,13 +109,19 @@ inline void for_each_tile(int count, F&& f) {
   if (i < count) tile_of<rows - 1>(count - i, i, f);
 }
 
-// Calls f(std::integral_constant<int, NB>{}, b) over the 16-channel blocks [begin, end) in groups of
-// T::tile_blocks, the last group possibly smaller.
+// Calls f(std::integral_constant<int, NB>{}, b) over the 16-channel blocks [begin, end) in groups of up to
+// T::tile_blocks. A group of one runs the narrowest, slowest tile, so 4 blocks go as 2 + 2 rather than 3 + 1.
 template <class T, class F>
 inline void for_each_block_group(int begin, int end, F&& f) {
-  int b = begin;
-  for (; b + T::tile_blocks <= end; b += T::tile_blocks) f(std::integral_constant<int, T::tile_blocks>{}, b);
-  if (b < end) tile_of<T::tile_blocks - 1>(end - b, b, f);
+  for (int b = begin; b < end;) {
+    const int rest = end - b;
+    const int nb = T::tile_blocks == 3 && rest == 4 ? 2 : std::min(rest, T::tile_blocks);
+    if (nb == T::tile_blocks)
+      f(std::integral_constant<int, T::tile_blocks>{}, b);
+    else
+      tile_of<T::tile_blocks - 1>(nb, b, f);
+    b += nb;
+  }
 }
 
 }  // namespace squeezenet::x86::detail
