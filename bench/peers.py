@@ -1,13 +1,15 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """squeezenet.cpp against ONNX Runtime, OpenCV DNN and PyTorch on this machine, written to BENCHMARKS.md.
 
 Every engine runs in its own process, one configuration at a time, in rounds that rotate the engines' order, so
 that a busy neighbour or a clock change hits all of them alike; a configuration's figure is the median of all its
 timed forwards over all rounds.
 
-Setup, once:  cmake --build build -j2 && python3 bench/export_onnx.py && (cd bench && npm install --ignore-scripts)
-Run:          python3 bench/peers.py [--cli build/squeezenet] [--rounds 3]
-Engines that are not installed are left out of the table, with a note saying why.
+Setup, once:  scripts/install_deps.sh --bench && cmake --build build -j2 && /usr/bin/python3 bench/export_onnx.py &&
+              (cd bench && npm install --ignore-scripts)
+Run:          /usr/bin/python3 bench/peers.py [--cli build/squeezenet] [--rounds 3]
+Writes BENCHMARKS.md and, beside it, a bar chart of every engine's speed relative to ONNX Runtime
+(BENCHMARKS.png, with matplotlib). Engines that are not installed are left out, with a note saying why.
 """
 import argparse
 import datetime
@@ -176,7 +178,7 @@ def main():
         "other work too, which lengthens every engine's times alike; compare engines within a row.",
     ]
     if "avx512f" in flags:
-        lines.append("- This CPU has AVX-512, which ONNX Runtime's kernels use; squeezenet.cpp uses AVX2 + FMA only.")
+        lines.append("- This CPU has AVX-512: ONNX Runtime and squeezenet.cpp both use it.")
     lines += [f"- {n}" for n in notes]
     lines += ["", "| model | batch | threads | " + " | ".join(engines) + " | fastest peer / ours |",
               "|---|---:|---:|" + "---:|" * (len(engines) + 1)]
@@ -190,8 +192,47 @@ def main():
     lines += ["", "Batch 1: latency per forward; larger batches: images per second. "
               f"{MACS['squeezenet1_0'] / 1e6:.1f} M MACs per 224x224 image for 1.0, "
               f"{MACS['squeezenet1_1'] / 1e6:.1f} M for 1.1.", ""]
-    pathlib.Path(args.out).write_text("\n".join(lines))
-    print("wrote", args.out)
+    out = pathlib.Path(args.out)
+    chart = bar_chart(results, engines, out.with_suffix(".png"))
+    if chart:
+        lines += [f"![speed relative to ONNX Runtime]({chart.name})", ""]
+    write_atomically(out, "\n".join(lines).encode())
+    print("wrote", out, "and", chart if chart else "no chart (matplotlib is missing)")
+
+
+def write_atomically(path, data):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def bar_chart(results, engines, path):
+    """Every engine's speed per configuration as a multiple of ONNX Runtime's (or of the first peer's)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    base = "onnxruntime" if "onnxruntime" in engines else engines[-1]
+    labels = [f"{arch.replace('squeezenet1_', '1.')} b{batch} {t}T" for arch, batch, t in results]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(engines)
+    for i, e in enumerate(engines):
+        speed = [med[base] / med[e] for med in results.values()]
+        bars = ax.bar([x + (i - (len(engines) - 1) / 2) * width for x in range(len(labels))], speed, width, label=e)
+        if e == "squeezenet.cpp":
+            ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylabel(f"speed relative to {base} (higher is faster)")
+    ax.set_title("SqueezeNet forward at 224x224, fp32 (version, batch, threads)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    os.replace(tmp, path)
+    return path
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing (and, with --fuzz, fuzzing) need. Safe to run again:
-# only missing packages are installed.
+# Installs the Debian 12 packages that building, testing (with --fuzz, fuzzing; with --bench, the peer
+# benchmarks of bench/peers.py) need. Safe to run again: only missing packages are installed.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -13,7 +13,13 @@ PACKAGES=(
   # the PyTorch oracle of the tests and its helpers
   python3 python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pytest
 )
-[ "${1:-}" = "--fuzz" ] && PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev)
+for option in "$@"; do
+  case "$option" in
+    --fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;
+    --bench) PACKAGES+=(nodejs npm python3-matplotlib) ;;
+    *) echo "usage: $0 [--fuzz] [--bench]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

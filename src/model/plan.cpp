@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <limits>
 #include <new>
 
@@ -54,17 +53,6 @@ constexpr int64_t kMaxArenaFloats = int64_t{1} << 32;
 
 void free_arena(float* p) { ::operator delete[](p, std::align_val_t{64}); }
 
-// On the bits, so that the loop vectorises: an exponent of all ones is an infinity or a NaN.
-bool all_finite(const float* p, int64_t n) {
-  uint32_t special = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, p + i, sizeof bits);
-    special |= (bits & 0x7f800000u) == 0x7f800000u;
-  }
-  return special == 0;
-}
-
 }  // namespace
 
 // Turns the layer list into steps, following the activation's shape and the buffer that holds it.
@@ -90,15 +78,14 @@ struct Plan::Builder {
   }
 
   void input() {
+    const x86::KernelTable* k = plan.kernels_;
     const int rows = h, cols = w;
-    const int64_t chunks = chunks_for(rows, 8), plane = int64_t{rows} * cols;
+    const int64_t chunks = chunks_for(rows, 8);
     need(ping, int64_t{3} * rows * cols);
     add("input", 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
       const auto [r0, r1] = pieces_span(rows, 1, first, last, chunks);
-      avx2::nchw_to_nhwc(x.image, 3, rows, cols, x.lane.buffer[ping], static_cast<int>(r0), static_cast<int>(r1));
-      for (int c = 0; c < 3; ++c)
-        if (!all_finite(x.image + c * plane + r0 * cols, (r1 - r0) * cols))
-          x.nonfinite->store(true, std::memory_order_relaxed);
+      if (!k->rgb_to_nhwc(x.image, rows, cols, x.lane.buffer[ping], static_cast<int>(r0), static_cast<int>(r1)))
+        x.nonfinite->store(true, std::memory_order_relaxed);
     });
   }
 

@@ -110,7 +110,7 @@ Tensor fast_features(const Model& model, const Tensor& input) {
     Map x;
     x.h = static_cast<int>(H), x.w = static_cast<int>(W), x.c = 3;
     x.data.resize(static_cast<std::size_t>(3 * H * W));
-    avx2::nchw_to_nhwc(input.data() + n * 3 * H * W, 3, x.h, x.w, x.data.data(), 0, x.h);
+    avx2::rgb_to_nhwc(input.data() + n * 3 * H * W, x.h, x.w, x.data.data(), 0, x.h);
     for (const Step& s : steps) {
       switch (s.kind) {
         case Layer::Kind::Conv2d: x = conv(s.conv, x); break;

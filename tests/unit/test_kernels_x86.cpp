@@ -182,13 +182,23 @@ TEST_P(KernelsX86, MaxPoolMatchesReferenceIncludingNaN) {
   }
 }
 
-TEST(KernelsAvx2, NchwToNhwcIsATranspose) {
-  REQUIRE_AVX2();
-  const Tensor x = random_tensor({1, 3, 5, 7}, 4);
-  std::vector<float> out(3 * 5 * 7);
-  avx2::nchw_to_nhwc(x.data(), 3, 5, 7, out.data(), 0, 2);
-  avx2::nchw_to_nhwc(x.data(), 3, 5, 7, out.data(), 2, 5);
-  EXPECT_EQ(out, nhwc_frame(x, 0, 0));
+TEST_P(KernelsX86, RgbToNhwcIsATransposeThatSpotsNonFiniteValues) {
+  const x86::KernelTable& kt = *GetParam();
+  for (int W : {7, 16, 37}) {  // a row in the scalar tail only, in vectors only, and both
+    Tensor x = random_tensor({1, 3, 5, W}, 4);
+    std::vector<float> out(static_cast<std::size_t>(3 * 5 * W));
+    EXPECT_TRUE(kt.rgb_to_nhwc(x.data(), 5, W, out.data(), 0, 2));
+    EXPECT_TRUE(kt.rgb_to_nhwc(x.data(), 5, W, out.data(), 2, 5));
+    EXPECT_EQ(out, nhwc_frame(x, 0, 0)) << W;
+    for (int at : {0, 2 * 5 * W + 3 * W + W - 1}) {  // red's first value; blue's row 3, last column
+      Tensor bad = x;
+      bad[at] = std::numeric_limits<float>::infinity();
+      EXPECT_FALSE(kt.rgb_to_nhwc(bad.data(), 5, W, out.data(), 0, 5)) << W << " " << at;
+      bad[at] = std::numeric_limits<float>::quiet_NaN();
+      EXPECT_FALSE(kt.rgb_to_nhwc(bad.data(), 5, W, out.data(), 0, 5)) << W << " " << at;
+      EXPECT_TRUE(kt.rgb_to_nhwc(bad.data(), 5, W, out.data(), at == 0 ? 1 : 0, at == 0 ? 5 : 3)) << "row not read";
+    }
+  }
 }
 
 TEST_P(KernelsX86, FmaPeakIsPositive) { EXPECT_GT(GetParam()->fma_peak_gflops(0.01), 0.1); }

@@ -29,6 +29,20 @@ struct Avx2 {
     return _mm256_blendv_ps(_mm256_max_ps(m, v), m, _mm256_cmp_ps(m, m, _CMP_UNORD_Q));
   }
   static Vec set1(float x) { return _mm256_set1_ps(x); }
+  // Lanes where x is neither NaN nor infinite (x - x is 0 only for those), as a bit mask.
+  static unsigned finite_lanes(Vec x) {
+    return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_sub_ps(x, x), zero(), _CMP_EQ_OQ)));
+  }
+  static constexpr unsigned all_lanes = 0xFF;
+  // Three planes' lanes as pixels: out = r0 g0 b0 r1 g1 b1 ... (24 floats). AVX2 has no two-source permute
+  // across 128-bit lanes, so the interleave goes through memory.
+  static void store_interleaved3(float* out, Vec r, Vec g, Vec b) {
+    alignas(32) float t[3][lanes];
+    _mm256_store_ps(t[0], r);
+    _mm256_store_ps(t[1], g);
+    _mm256_store_ps(t[2], b);
+    for (int i = 0; i < lanes; ++i) out[3 * i] = t[0][i], out[3 * i + 1] = t[1][i], out[3 * i + 2] = t[2][i];
+  }
 };
 
 }  // namespace squeezenet::x86

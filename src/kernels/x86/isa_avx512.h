@@ -8,6 +8,25 @@
 
 namespace squeezenet::x86 {
 
+// Output float 16m + l of three interleaved 16-lane planes is pixel e / 3, channel e % 3 (e = 16m + l); as
+// permute indices, >= 16 selects from the second source.
+struct Interleave3 {
+  int rg[3][16], pixel[3][16];
+  __mmask16 is_blue[3];
+};
+constexpr Interleave3 make_interleave3() {
+  Interleave3 t{};
+  for (int m = 0; m < 3; ++m)
+    for (int l = 0; l < 16; ++l) {
+      const int e = m * 16 + l;
+      t.pixel[m][l] = e / 3;
+      t.rg[m][l] = e % 3 == 1 ? e / 3 + 16 : e / 3;
+      if (e % 3 == 2) t.is_blue[m] = static_cast<__mmask16>(t.is_blue[m] | (1u << l));
+    }
+  return t;
+}
+constexpr Interleave3 kInterleave3 = make_interleave3();
+
 struct Avx512 {
   using Vec = __m512;
   static constexpr int lanes = 16;
@@ -29,6 +48,18 @@ struct Avx512 {
   // NaN; NaN lanes of m stay.
   static Vec max_keep_nan(Vec m, Vec v) { return _mm512_mask_max_ps(m, _mm512_cmp_ps_mask(m, m, _CMP_ORD_Q), m, v); }
   static Vec set1(float x) { return _mm512_set1_ps(x); }
+  static unsigned finite_lanes(Vec x) { return _mm512_cmp_ps_mask(_mm512_sub_ps(x, x), zero(), _CMP_EQ_OQ); }
+  static constexpr unsigned all_lanes = 0xFFFF;
+  // out = r0 g0 b0 r1 g1 b1 ... (48 floats): per output vector, one two-source permute picks its red and green
+  // values, a masked one its blue.
+  static void store_interleaved3(float* out, Vec r, Vec g, Vec b) {
+    for (int m = 0; m < 3; ++m) {
+      const Vec t = _mm512_permutex2var_ps(r, _mm512_loadu_si512(kInterleave3.rg[m]), g);
+      store(out + m * lanes,
+            _mm512_mask_permutexvar_ps(t, kInterleave3.is_blue[m], _mm512_loadu_si512(kInterleave3.pixel[m]), b));
+    }
+  }
+
 };
 
 }  // namespace squeezenet::x86

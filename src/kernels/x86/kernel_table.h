@@ -1,6 +1,6 @@
 #pragma once
 // One ISA's kernels, as a table the plan picks from at run time. Weights are packed the same way for every ISA
-// (kernels_avx2.h); the input transpose is AVX2's everywhere, as it gains nothing from wider vectors.
+// (kernels_avx2.h).
 #include "kernels/x86/kernels_avx2.h"
 
 namespace squeezenet::x86 {
@@ -12,6 +12,7 @@ struct KernelTable {
   decltype(&avx2::conv_relu_channel_sums) conv_relu_channel_sums;
   decltype(&avx2::winograd_relu) winograd_relu;
   decltype(&avx2::max_pool_3x3s2_ceil) max_pool_3x3s2_ceil;
+  decltype(&avx2::rgb_to_nhwc) rgb_to_nhwc;
   decltype(&avx2::fma_peak_gflops) fma_peak_gflops;
 };
 

@@ -75,8 +75,8 @@ void winograd_relu(const PackedWinograd& conv, const ConvIO& io, int64_t tile_be
 // [pool_output_size(h), pool_output_size(w), c]. NaN propagates as in PyTorch.
 void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int row_begin, int row_end);
 
-// One image [c, h, w] to NHWC, rows [row_begin, row_end).
-void nchw_to_nhwc(const float* in, int c, int h, int w, float* out, int row_begin, int row_end);
+// One image [3, h, w] to NHWC, rows [row_begin, row_end). False when some value there is NaN or infinite.
+bool rgb_to_nhwc(const float* in, int h, int w, float* out, int row_begin, int row_end);
 
 // Fused multiply-adds per second this core sustains from registers, as GFLOP/s (2 per lane), over `seconds`.
 double fma_peak_gflops(double seconds);

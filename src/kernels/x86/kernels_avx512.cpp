@@ -1,7 +1,8 @@
-// The AVX-512 instances of the conv, Winograd, max-pool and peak kernels, and their table.
+// The AVX-512 instances of the conv, Winograd, max-pool, transpose and peak kernels, and their table.
 #include "kernels/x86/conv_impl.h"
 #include "kernels/x86/isa_avx512.h"
 #include "kernels/x86/kernel_table.h"
+#include "kernels/x86/layout_impl.h"
 #include "kernels/x86/peak_impl.h"
 #include "kernels/x86/pool_impl.h"
 #include "kernels/x86/winograd_impl.h"
@@ -25,6 +26,7 @@ const KernelTable avx512_kernels{"avx512",
                                  conv_relu_channel_sums<Avx512>,
                                  winograd_relu_avx512,
                                  max_pool_3x3s2_ceil<Avx512>,
+                                 rgb_to_nhwc<Avx512>,
                                  fma_peak_gflops<Avx512>};
 
 }  // namespace squeezenet::x86

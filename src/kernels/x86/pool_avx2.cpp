@@ -1,6 +1,7 @@
-// The AVX2 max-pool (pool_impl.h), and the NCHW -> NHWC entry transpose.
+// The AVX2 instances of the max-pool (pool_impl.h) and the entry transpose (layout_impl.h).
 #include "kernels/x86/isa_avx2.h"
 #include "kernels/x86/kernels_avx2.h"
+#include "kernels/x86/layout_impl.h"
 #include "kernels/x86/pool_impl.h"
 
 namespace squeezenet::avx2 {
@@ -9,11 +10,8 @@ void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int r
   x86::max_pool_3x3s2_ceil<x86::Avx2>(in, h, w, c, out, row_begin, row_end);
 }
 
-void nchw_to_nhwc(const float* in, int c, int h, int w, float* out, int row_begin, int row_end) {
-  const int64_t plane = int64_t{h} * w;
-  for (int y = row_begin; y < row_end; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int ch = 0; ch < c; ++ch) out[(int64_t{y} * w + x) * c + ch] = in[ch * plane + int64_t{y} * w + x];
+bool rgb_to_nhwc(const float* in, int h, int w, float* out, int row_begin, int row_end) {
+  return x86::rgb_to_nhwc<x86::Avx2>(in, h, w, out, row_begin, row_end);
 }
 
 }  // namespace squeezenet::avx2
