@@ -118,7 +118,8 @@ struct Plan::Builder {
                             .out_h = bottom - top - carried,
                             .out_w = ow};
             k->conv_relu(*pc, io, 0, io.pixels(), 0, pc->blocks());
-            k->max_pool_3x3s2_ceil(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + p * pw * o, 0, n);
+            // NaN-free: the ReLU above maps NaN to 0, and NaN input is caught at the entry.
+            k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + p * pw * o, 0, n);
             carried = bottom - top == 2 * n + 1 ? 1 : 0;
             if (carried) std::copy(x.scratch + 2 * n * conv_row, x.scratch + (2 * n + 1) * conv_row, x.scratch);
           }
@@ -134,7 +135,7 @@ struct Plan::Builder {
     need(out, int64_t{oh} * ow * c);
     add(l.name, 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
       const auto [r0, r1] = pieces_span(oh, 1, first, last, chunks);
-      k->max_pool_3x3s2_ceil(x.lane.buffer[in], in_h, in_w, channels, x.lane.buffer[out], static_cast<int>(r0),
+      k->max_pool_3x3s2_ceil_no_nan(x.lane.buffer[in], in_h, in_w, channels, x.lane.buffer[out], static_cast<int>(r0),
                                 static_cast<int>(r1));
     });
     h = oh, w = ow, cur = out;

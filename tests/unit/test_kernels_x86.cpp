@@ -159,7 +159,7 @@ TEST_P(KernelsX86, ChannelSumsMatchReluThenGlobalAveragePool) {
 
 TEST_P(KernelsX86, MaxPoolMatchesReferenceIncludingNaN) {
   const x86::KernelTable& kt = *GetParam();
-  for (auto [C, H, W] : {std::tuple{1, 3, 3}, {5, 4, 9}, {8, 6, 5}, {13, 7, 7}, {96, 11, 10}, {19, 3, 14}, {35, 5, 6}}) {
+  for (auto [C, H, W] : {std::tuple{1, 3, 3}, {5, 4, 9}, {8, 6, 5}, {13, 7, 7}, {96, 11, 10}, {19, 3, 14}, {35, 5, 6}, {64, 2, 2}, {16, 1, 4}}) {
     Tensor x = random_tensor({1, C, H, W}, 7);
     x[x.numel() / 2] = std::numeric_limits<float>::quiet_NaN();
     x[0] = std::numeric_limits<float>::quiet_NaN();
@@ -179,6 +179,17 @@ TEST_P(KernelsX86, MaxPoolMatchesReferenceIncludingNaN) {
           else
             ASSERT_EQ(g, r) << c << " " << y << " " << xx;
         }
+    // The NaN-free variant, on the same input without its NaNs.
+    x[x.numel() / 2] = 0.5f;
+    x[0] = -0.5f;
+    const Tensor want_finite = ref::max_pool2d_ceil(x, 3, 2);
+    const std::vector<float> finite = nhwc_frame(x, 0, 0);
+    kt.max_pool_3x3s2_ceil_no_nan(finite.data(), H, W, C, out.data(), 0, OH / 2);
+    kt.max_pool_3x3s2_ceil_no_nan(finite.data(), H, W, C, out.data(), OH / 2, OH);
+    for (int c = 0; c < C; ++c)
+      for (int y = 0; y < OH; ++y)
+        for (int xx = 0; xx < OW; ++xx)
+          ASSERT_EQ(out[static_cast<std::size_t>((y * OW + xx) * C + c)], want_finite[(int64_t{c} * OH + y) * OW + xx]);
   }
 }
 

@@ -11,6 +11,7 @@ struct Avx2 {
   static constexpr int tile_blocks = 1;
   static constexpr int tile_rows(int /*blocks*/) { return 6; }
   static constexpr int split_pixels = 6;  // pixel ranges cut on multiples of this keep tiles whole
+  static constexpr int pointer_rows = 6;  // tiles of more rows copy their input first (microkernel.h)
 
   static Vec zero() { return _mm256_setzero_ps(); }
   static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }

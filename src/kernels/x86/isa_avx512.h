@@ -33,6 +33,7 @@ struct Avx512 {
   static constexpr int tile_blocks = 3;
   static constexpr int tile_rows(int blocks) { return blocks >= 3 ? 8 : 12; }
   static constexpr int split_pixels = 24;  // a multiple of 8 and 12
+  static constexpr int pointer_rows = 7;  // tiles of more rows copy their input first (microkernel.h)
 
   static Vec zero() { return _mm512_setzero_ps(); }
   static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
@@ -42,6 +43,15 @@ struct Avx512 {
     _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
   }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  // n floats from src to dst, with masked loads and stores for the tail: nothing past n is touched.
+  static void copy(float* dst, const float* src, int n) {
+    int i = 0;
+    for (; i + lanes <= n; i += lanes) store(dst + i, load(src + i));
+    if (i < n) {
+      const auto first = static_cast<__mmask16>((1u << (n - i)) - 1);
+      _mm512_mask_storeu_ps(dst + i, first, _mm512_maskz_loadu_ps(first, src + i));
+    }
+  }
   // The all-lanes form of vmaxps: GCC 12's _mm512_max_ps trips -Wmaybe-uninitialized on its own header.
   static Vec max(Vec a, Vec b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
   // As Avx2::max_keep_nan, in two instructions: lanes where m is a number take max(m, v), which is v when v is

@@ -12,6 +12,7 @@ struct KernelTable {
   decltype(&avx2::conv_relu_channel_sums) conv_relu_channel_sums;
   decltype(&avx2::winograd_relu) winograd_relu;
   decltype(&avx2::max_pool_3x3s2_ceil) max_pool_3x3s2_ceil;
+  decltype(&avx2::max_pool_3x3s2_ceil_no_nan) max_pool_3x3s2_ceil_no_nan;
   decltype(&avx2::rgb_to_nhwc) rgb_to_nhwc;
   decltype(&avx2::fma_peak_gflops) fma_peak_gflops;
 };

@@ -74,6 +74,8 @@ void winograd_relu(const PackedWinograd& conv, const ConvIO& io, int64_t tile_be
 // MaxPool2d(3, 2, ceil_mode=True) on dense NHWC [h, w, c], output rows [row_begin, row_end) of
 // [pool_output_size(h), pool_output_size(w), c]. NaN propagates as in PyTorch.
 void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int row_begin, int row_end);
+// The same for input that holds no NaN, such as a ReLU's output here (vmaxps against 0 returns the 0).
+void max_pool_3x3s2_ceil_no_nan(const float* in, int h, int w, int c, float* out, int row_begin, int row_end);
 
 // One image [3, h, w] to NHWC, rows [row_begin, row_end). False when some value there is NaN or infinite.
 bool rgb_to_nhwc(const float* in, int h, int w, float* out, int row_begin, int row_end);

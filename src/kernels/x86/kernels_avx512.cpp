@@ -25,7 +25,8 @@ const KernelTable avx512_kernels{"avx512",
                                  conv_relu<Avx512>,
                                  conv_relu_channel_sums<Avx512>,
                                  winograd_relu_avx512,
-                                 max_pool_3x3s2_ceil<Avx512>,
+                                 max_pool_3x3s2_ceil<Avx512, true>,
+                                 max_pool_3x3s2_ceil<Avx512, false>,
                                  rgb_to_nhwc<Avx512>,
                                  fma_peak_gflops<Avx512>};
 

@@ -27,13 +27,30 @@ struct Acc {
   typename T::Vec v[M][per_row];
 };
 
+// `run` steps of the panel (w, advanced past them) against M input rows, row j's value k at x(j, k).
+template <class T, int M, int NB, class X>
+inline void accumulate(Acc<T, M, NB>& a, const float*& w, int64_t panel_stride, int run, X x) {
+  constexpr int Q = Acc<T, M, NB>::per_row, per_block = kTileChannels / T::lanes;
+  for (int k = 0; k < run; ++k, w += kTileChannels) {
+    typename T::Vec wv[Q];
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; ++q) wv[q] = T::load(w + (q / per_block) * panel_stride + (q % per_block) * T::lanes);
+#pragma GCC unroll 12
+    for (int j = 0; j < M; ++j) {
+      const typename T::Vec xv = T::broadcast(x(j, k));
+#pragma GCC unroll 8
+      for (int q = 0; q < Q; ++q) a.v[j][q] = T::fmadd(xv, wv[q], a.v[j][q]);
+    }
+  }
+}
+
 // M rows of input (in[j] under row j's first tap) against NB blocks' panels, `panel_stride` floats apart.
 // `bias`: NB * 16 floats the accumulators start from, or nullptr for zeros.
 template <class T, int M, int NB>
 inline Acc<T, M, NB> gemm_tile(const float* const* in, const float* panel, int64_t panel_stride, const float* bias,
                                const Reduction& r) {
   using A = Acc<T, M, NB>;
-  constexpr int Q = A::per_row, per_block = kTileChannels / T::lanes;
+  constexpr int Q = A::per_row;
   A a;
   typename T::Vec init[Q];
 #pragma GCC unroll 8
@@ -43,21 +60,28 @@ inline Acc<T, M, NB> gemm_tile(const float* const* in, const float* panel, int64
 #pragma GCC unroll 8
     for (int q = 0; q < Q; ++q) a.v[j][q] = init[q];
   const float* w = panel;
+  // More row pointers than the general registers hold: the compiler parks them in vector registers, and moving
+  // them back takes the FMA ports on every step. Copied into one buffer at fixed offsets, the rows are all
+  // reached from the stack pointer; worth it where runs are long (1x1 convs), not for the stem's runs of 9-21.
+  if constexpr (M > T::pointer_rows) {
+    if (r.run >= 32) {
+      constexpr int chunk = 64;
+      alignas(64) float rows[M][chunk];
+      for (int s = 0; s < r.rows; ++s)
+        for (int k0 = 0; k0 < r.run; k0 += chunk) {
+          const int n = std::min(chunk, r.run - k0);
+#pragma GCC unroll 12
+          for (int j = 0; j < M; ++j) T::copy(rows[j], in[j] + s * r.row_stride + k0, n);
+          accumulate(a, w, panel_stride, n, [&](int j, int k) { return &rows[j][k]; });
+        }
+      return a;
+    }
+  }
   for (int s = 0; s < r.rows; ++s) {
     const float* p[M];
 #pragma GCC unroll 12
     for (int j = 0; j < M; ++j) p[j] = in[j] + s * r.row_stride;
-    for (int k = 0; k < r.run; ++k, w += kTileChannels) {
-      typename T::Vec wv[Q];
-#pragma GCC unroll 8
-      for (int q = 0; q < Q; ++q) wv[q] = T::load(w + (q / per_block) * panel_stride + (q % per_block) * T::lanes);
-#pragma GCC unroll 12
-      for (int j = 0; j < M; ++j) {
-        const typename T::Vec x = T::broadcast(p[j] + k);
-#pragma GCC unroll 8
-        for (int q = 0; q < Q; ++q) a.v[j][q] = T::fmadd(x, wv[q], a.v[j][q]);
-      }
-    }
+    accumulate(a, w, panel_stride, r.run, [p](int j, int k) { return p[j] + k; });
   }
   return a;
 }

@@ -7,7 +7,11 @@
 namespace squeezenet::avx2 {
 
 void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int row_begin, int row_end) {
-  x86::max_pool_3x3s2_ceil<x86::Avx2>(in, h, w, c, out, row_begin, row_end);
+  x86::max_pool_3x3s2_ceil<x86::Avx2, true>(in, h, w, c, out, row_begin, row_end);
+}
+
+void max_pool_3x3s2_ceil_no_nan(const float* in, int h, int w, int c, float* out, int row_begin, int row_end) {
+  x86::max_pool_3x3s2_ceil<x86::Avx2, false>(in, h, w, c, out, row_begin, row_end);
 }
 
 bool rgb_to_nhwc(const float* in, int h, int w, float* out, int row_begin, int row_end) {

@@ -13,31 +13,44 @@ namespace {  // each ISA's translation unit its own copy
 inline float max_keep_nan(float m, float v) { return std::isnan(m) || v <= m ? m : v; }
 }  // namespace
 
-template <class T>
+// Separable: the max down each input column's (up to) 3 rows, then across 3 columns, the window's last column
+// carried over as the next window's first. `keep_nan` = false where the input cannot hold a NaN (a ReLU's
+// output), which saves an instruction per max.
+template <class T, bool keep_nan>
 void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int row_begin, int row_end) {
-  constexpr int kernel = 3, stride = 2;
-  const int ow_count = static_cast<int>(pool_output_size(w, kernel, stride));
+  using V = typename T::Vec;
+  const auto vmax = [](V m, V v) { return keep_nan ? T::max_keep_nan(m, v) : T::max(m, v); };
+  const auto smax = [](float m, float v) { return keep_nan ? max_keep_nan(m, v) : std::max(m, v); };
+  const int ow_count = static_cast<int>(pool_output_size(w, 3, 2));
   const int64_t row = int64_t{w} * c;
   for (int oh = row_begin; oh < row_end; ++oh) {
-    const int h0 = oh * stride, h1 = std::min(h, h0 + kernel);
-    for (int ow = 0; ow < ow_count; ++ow) {
-      const int w0 = ow * stride, w1 = std::min(w, w0 + kernel);
-      const float* first = in + h0 * row + int64_t{w0} * c;
-      float* o = out + (int64_t{oh} * ow_count + ow) * c;
-      int ch = 0;
-      for (; ch + T::lanes <= c; ch += T::lanes) {
-        typename T::Vec m = T::load(first + ch);
-        for (int ih = h0; ih < h1; ++ih)
-          for (int iw = w0; iw < w1; ++iw) m = T::max_keep_nan(m, T::load(in + ih * row + int64_t{iw} * c + ch));
-        T::store(o + ch, m);
-      }
-      for (; ch < c; ++ch) {
-        float m = first[ch];
-        for (int ih = h0; ih < h1; ++ih)
-          for (int iw = w0; iw < w1; ++iw) m = max_keep_nan(m, in[ih * row + int64_t{iw} * c + ch]);
-        o[ch] = m;
+    const int h0 = oh * 2, rows = std::min(h - h0, 3);
+    const float* top = in + h0 * row;
+    float* o = out + int64_t{oh} * ow_count * c;
+    int ch = 0;
+    for (; ch + T::lanes <= c; ch += T::lanes) {
+      const auto column = [&](int x) {
+        const float* p = top + int64_t{x} * c + ch;
+        V m = T::load(p);
+        for (int r = 1; r < rows; ++r) m = vmax(m, T::load(p + r * row));
+        return m;
+      };
+      V left = column(0);
+      for (int ow = 0; ow < ow_count; ++ow) {
+        V m = left;
+        if (2 * ow + 1 < w) m = vmax(m, column(2 * ow + 1));
+        if (2 * ow + 2 < w) m = vmax(m, left = column(2 * ow + 2));
+        T::store(o + int64_t{ow} * c + ch, m);
       }
     }
+    for (; ch < c; ++ch)
+      for (int ow = 0; ow < ow_count; ++ow) {
+        const int w0 = ow * 2, w1 = std::min(w, w0 + 3);
+        float m = top[int64_t{w0} * c + ch];
+        for (int r = 0; r < rows; ++r)
+          for (int x = w0; x < w1; ++x) m = smax(m, top[r * row + int64_t{x} * c + ch]);
+        o[int64_t{ow} * c + ch] = m;
+      }
   }
 }
 

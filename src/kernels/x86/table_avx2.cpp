@@ -9,6 +9,7 @@ const KernelTable avx2_kernels{"avx2",
                                avx2::conv_relu_channel_sums,
                                avx2::winograd_relu,
                                avx2::max_pool_3x3s2_ceil,
+                               avx2::max_pool_3x3s2_ceil_no_nan,
                                avx2::rgb_to_nhwc,
                                avx2::fma_peak_gflops};
 
