@@ -93,7 +93,9 @@ class Model {
 
   WeightFile to_weights(const std::string& preset = "") const;
 
-  // Eval-mode forward (dropout is the identity): NCHW float input, [N, num_classes] logits.
+  // Eval-mode forward (dropout is the identity): NCHW float input, [N, num_classes] logits. Each call packs
+  // the weights afresh (the model stays immutable, so threads may share it); for repeated forwards keep an
+  // Engine, which packs once per input shape.
   Tensor forward(const Tensor& input) const;
 
  private:

@@ -182,11 +182,12 @@ struct Plan::Builder {
           k->conv_relu(*squeeze, io, p0, p1, 0, squeeze->blocks());
         });
 
-    // Chunks: expand3x3's Winograd tiles first (the larger pieces), then expand1x1's pixels.
+    // Chunks in spatial order: piece j of the expand3x3's Winograd tiles, then piece j of the expand1x1's
+    // pixels, for j = 0, 1, ...
     const int64_t tiles = avx2::winograd_tiles(tile, h, w);
-    const int64_t c3 = chunks_for(tiles, 6), c1 = chunks_for(pixels, 48);
+    const int64_t pieces = std::max(chunks_for(tiles, 6), chunks_for(pixels, 48));
     const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
-    add(l.name + ".expand", macs, c3 + c1, [=](const Context& x, int64_t first, int64_t last) {
+    add(l.name + ".expand", macs, 2 * pieces, [=](const Context& x, int64_t first, int64_t last) {
       const float* f = x.lane.buffer[frame];
       ConvIO io{.in = f,
                 .in_pixel = s,
@@ -195,15 +196,19 @@ struct Plan::Builder {
                 .out_row = int64_t{cols} * e,
                 .out_h = rows,
                 .out_w = cols};
-      if (first < c3) {
+      // Pieces [j0, j1) of each: the chunks' span of the two interleaved sequences.
+      const auto span = [&](int64_t parity) {
+        return std::pair{(first + 1 - parity) / 2, (last + 1 - parity) / 2};
+      };
+      if (const auto [j0, j1] = span(0); j0 < j1) {
         io.out = x.lane.buffer[out] + e1->out_channels;
-        const auto [t0, t1] = pieces_span(tiles, 1, first, std::min(last, c3), c3);
+        const auto [t0, t1] = pieces_span(tiles, 1, j0, j1, pieces);
         k->winograd_relu(*e3, io, t0, t1, x.scratch);
       }
-      if (last > c3) {
+      if (const auto [j0, j1] = span(1); j0 < j1) {
         io.in = f + interior;
         io.out = x.lane.buffer[out];
-        const auto [p0, p1] = pieces_span(pixels, k->tile_pixels, std::max(first, c3) - c3, last - c3, c1);
+        const auto [p0, p1] = pieces_span(pixels, k->tile_pixels, j0, j1, pieces);
         k->conv_relu(*e1, io, p0, p1, 0, e1->blocks());
       }
     });
@@ -285,6 +290,7 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
   }
   scratch_ = arena_.get() + lane_floats * lanes;
   nonfinite_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(input_shape[0]));
+  claims_ = std::make_unique<Counter[]>(static_cast<std::size_t>(threads_));
   step_seconds_.assign(steps_.size(), 0.0);
   step_min_seconds_.assign(steps_.size(), 0.0);
 }
@@ -293,17 +299,17 @@ Plan::~Plan() = default;
 
 void Plan::run(const float* input_nchw, float* logits) {
   const int64_t n_images = input_shape_[0];
-  next_chunk_.store(0, std::memory_order_relaxed);
+  for (int u = 0; u < threads_; ++u) claims_[u].next.store(0, std::memory_order_relaxed);
   for (int64_t n = 0; n < n_images; ++n) nonfinite_[static_cast<std::size_t>(n)].store(false, std::memory_order_relaxed);
   team_.run([&](int t) {
     float* scratch = scratch_ + scratch_floats_ * t;
     // As many images as divide evenly go whole to one thread each: no synchronisation, each in its own cache.
     const int64_t alone = n_images / threads_ * threads_;
-    int64_t ticket = 0;
+    std::vector<int64_t> tickets(static_cast<std::size_t>(threads_), 0);
     for (int64_t n = alone * t / threads_; n < alone * (t + 1) / threads_; ++n)
-      run_image(n, lanes_[static_cast<std::size_t>(t)], input_nchw, logits, scratch, t, false, ticket);
+      run_image(n, lanes_[static_cast<std::size_t>(t)], input_nchw, logits, scratch, t, false, tickets);
     for (int64_t n = alone; n < n_images; ++n)
-      run_image(n, lanes_[0], input_nchw, logits, scratch, t, true, ticket);
+      run_image(n, lanes_[0], input_nchw, logits, scratch, t, true, tickets);
   });
   for (int64_t n = 0; n < n_images; ++n)
     if (nonfinite_[static_cast<std::size_t>(n)].load(std::memory_order_relaxed))
@@ -311,7 +317,7 @@ void Plan::run(const float* input_nchw, float* logits) {
 }
 
 void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* logits, float* scratch, int member,
-                     bool shared, int64_t& ticket) {
+                     bool shared, std::vector<int64_t>& tickets) {
   const Context x{lane, input + n * 3 * input_shape_[2] * input_shape_[3], logits + n * num_classes_, scratch,
                   &nonfinite_[static_cast<std::size_t>(n)]};
   const bool timed = profiling_ && member == 0;
@@ -321,10 +327,14 @@ void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* log
     const Step& step = steps_[i];
     const auto start = timed ? clock::now() : clock::time_point{};
     if (shared) {
-      // Every thread's last claim overshoots by one: the counter moves by chunks + threads per step.
-      for (int64_t k; (k = next_chunk_.fetch_add(1, std::memory_order_relaxed) - ticket) < step.chunks;)
-        step.run(x, k, k + 1);
-      ticket += step.chunks + threads_;
+      for (int i = 0; i < threads_; ++i) {  // its own share first, then what is left of the others'
+        const int u = (member + i) % threads_;
+        const int64_t first = step.chunks * u / threads_, size = step.chunks * (u + 1) / threads_ - first;
+        int64_t& ticket = tickets[static_cast<std::size_t>(u)];
+        for (int64_t k; (k = claims_[u].next.fetch_add(1, std::memory_order_relaxed) - ticket) < size;)
+          step.run(x, first + k, first + k + 1);
+        ticket += size + threads_;
+      }
       team_.barrier();
     } else {
       step.run(x, 0, step.chunks);

@@ -59,8 +59,10 @@ class Plan {
     float* scratch;
     std::atomic<bool>* nonfinite;  // set when the image holds a NaN or an infinity
   };
-  // A step's work comes in `chunks` that threads sharing an image take in any order (a thread the OS
-  // preempts then holds up one chunk, not half the step); a worker alone runs them all in one call.
+  // A step's work comes in `chunks`, in spatial order. Threads sharing an image each own a contiguous share
+  // of them, the same share of the image in every step, so that most of what a step reads is still in that
+  // core's cache; a thread done with its share takes the rest of the others' (one the OS preempts then holds
+  // up a chunk, not its share). A worker alone runs all the chunks in one call.
   struct Step {
     std::string name;
     int64_t macs;
@@ -68,11 +70,15 @@ class Plan {
     std::function<void(const Context&, int64_t first, int64_t last)> run;
   };
 
-  // `ticket`: where next_chunk_ stood when this shared step began, the same for every member: each shared
-  // step moves it by chunks + threads.
+  // Claims on share u's chunks count up in claims_[u]. `tickets[u]`: where that counter stood when this
+  // shared step began, the same for every member: each step moves it by the share's size + threads, as every
+  // member's last claim on every share overshoots by one.
+  struct alignas(64) Counter {
+    std::atomic<int64_t> next{0};
+  };
   struct Builder;
   void run_image(int64_t n, const Lane& lane, const float* input, float* logits, float* scratch, int member,
-                 bool shared, int64_t& ticket);
+                 bool shared, std::vector<int64_t>& tickets);
 
   Shape input_shape_;
   int num_classes_ = 0, threads_ = 1;
@@ -86,7 +92,7 @@ class Plan {
   float* scratch_ = nullptr;
   std::unique_ptr<float[], void (*)(float*)> arena_{nullptr, nullptr};
   ThreadTeam team_;
-  std::atomic<int64_t> next_chunk_{0};  // chunks claimed by threads sharing an image
+  std::unique_ptr<Counter[]> claims_;  // per share of a step's chunks
   std::unique_ptr<std::atomic<bool>[]> nonfinite_;  // per image of a run
   bool profiling_ = false;
   std::vector<double> step_seconds_, step_min_seconds_;

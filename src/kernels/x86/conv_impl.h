@@ -1,6 +1,6 @@
 #pragma once
 // Implicit-GEMM convolution over one ISA's register tile: bias in the accumulators, ReLU on the way out.
-// Included by conv_avx2.cpp and conv_avx512.cpp, each instantiating it for its own T.
+// Included by conv_avx2.cpp and kernels_avx512.cpp, each instantiating it for its own T.
 #include <algorithm>
 
 #include "kernels/x86/kernels_avx2.h"

@@ -1,6 +1,8 @@
 #pragma once
-// AVX2 + FMA kernels on NHWC activations. Callable only where kernels::has_avx2_fma() is true: their
-// translation units are built with -mavx2 -mfma, the rest of the library is not.
+// AVX2 + FMA kernels on NHWC activations, and the packed weights every x86 family shares (kernel_table.h
+// gathers a family's kernels; the AVX-512 ones are the same code over wider vectors). Callable only where
+// kernels::has_avx2_fma() is true: their translation units are built with -mavx2 -mfma, the rest of the library
+// is not.
 //
 // Every conv is an implicit GEMM: output pixels are the rows, output channels the columns, and the reduction
 // runs over kernel rows, each a contiguous run of (kernel column, input channel) in NHWC memory. Padding is the

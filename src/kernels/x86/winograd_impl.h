@@ -2,7 +2,7 @@
 // Winograd F(2x2, 3x3) and F(4x4, 3x3) (Lavin & Gray 2016): per tile of m x m outputs, the (m+2)^2 input patch
 // and the 3x3 kernel go to a transformed domain where the conv is (m+2)^2 independent channel GEMMs, run on the
 // same register tile as the direct conv. Blocks of tiles keep the transformed inputs and products in cache.
-// Included by winograd_avx2.cpp and winograd_avx512.cpp; the anonymous namespace gives each its own copy.
+// Included by winograd_avx2.cpp and kernels_avx512.cpp; the anonymous namespace gives each its own copy.
 #include <algorithm>
 
 #include "kernels/x86/kernels_avx2.h"
