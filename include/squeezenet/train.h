@@ -4,6 +4,7 @@
 // PyTorch's to float rounding.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,10 @@
 namespace squeezenet {
 
 using Gradients = std::map<std::string, Tensor>;  // parameter name -> gradient of the same shape
+
+namespace train {
+class NhwcFeatures;
+}
 
 // Zero gradients for the parameters of `model` that are trained when `classifier_only` (the new head of a
 // feature-extraction fine-tune) or all of them.
@@ -24,6 +29,7 @@ class Backprop {
   // reference_kernels: the plain-loop backward everywhere (slow; for tests). classifier_only: backward stops
   // at the final conv and the features keep no activations.
   explicit Backprop(const Model& model, bool classifier_only = false, bool reference_kernels = false);
+  ~Backprop();
 
   // [N, 3, H, W] -> logits [N, num_classes]. training = false makes dropout the identity.
   Tensor forward(const Tensor& input, bool training, uint64_t dropout_seed = 0);
@@ -36,6 +42,8 @@ class Backprop {
   bool classifier_only_, reference_;
   std::vector<Tensor> acts_;   // acts_[i]: input of layer i, kept where backward needs it
   std::vector<Tensor> saved_;  // per layer: a Fire's squeeze output, a Dropout's scaled mask
+  std::unique_ptr<train::NhwcFeatures> features_;  // the fast lane of `features`, where it runs
+  std::size_t first_ = 0;                          // the first layer the layer-by-layer path ran
 };
 
 struct LossResult {

@@ -1,10 +1,15 @@
 // Training-mode forward and backward over the model's layer list, in order and in reverse: every layer keeps
-// its input (what its backward needs), a Fire also its squeeze output, a Dropout its mask.
+// its input (what its backward needs), a Fire also its squeeze output, a Dropout its mask. Where the CPU and
+// the layers allow, `features` takes the NHWC fast lane (train/fast_features.h) and only the classifier runs
+// layer by layer here; the plain-loop reference runs everything layer by layer.
+#include <cmath>
+
 #include "kernels/reference/reference.h"
 #include "squeezenet/error.h"
 #include "squeezenet/train.h"
 #include "train/conv_gemm.h"
 #include "train/fast_features.h"
+#include "train/profile.h"
 #include "train/reference_backward.h"
 #include "util/rng.h"
 
@@ -17,10 +22,24 @@ void add_into(Tensor& dst, const Tensor& src) {
   for (int64_t i = 0; i < dst.numel(); ++i) dst[i] += src[i];
 }
 
-Tensor& grad_of(Gradients& grads, const std::string& name) {
-  auto it = grads.find(name);
-  if (it == grads.end()) throw Error("backward: no gradient buffer for parameter '" + name + "'");
-  return it->second;
+// SplitMix64's finaliser: a well-mixed 64-bit value for every counter.
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// x *= mask, the mask drawn here: element k is kept, as 1 / (1 - p), when 32 bits of mix(key + k) read as a
+// fraction of 2^32 reach p. A counter instead of a sequence, so the elements are drawn in parallel.
+void dropout_(Tensor& x, Tensor& mask, uint64_t key, float p) {
+  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  const auto threshold = static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 0x1p32));
+  float *m = mask.data(), *v = x.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < x.numel(); ++k) {
+    m[k] = (mix(key + static_cast<uint64_t>(k)) >> 32) >= threshold ? scale : 0.0f;
+    v[k] *= m[k];
+  }
 }
 
 }  // namespace
@@ -33,29 +52,39 @@ Gradients zero_gradients(const Model& model, bool classifier_only) {
 }
 
 Backprop::Backprop(const Model& model, bool classifier_only, bool reference_kernels)
-    : model_(&model), classifier_only_(classifier_only), reference_(reference_kernels) {}
+    : model_(&model), classifier_only_(classifier_only), reference_(reference_kernels) {
+  if (!reference_ && train::fast_features_available(model)) features_ = std::make_unique<train::NhwcFeatures>(model);
+}
+
+Backprop::~Backprop() = default;
 
 Tensor Backprop::forward(const Tensor& input, bool training, uint64_t dropout_seed) {
   check_input(model_->config(), input.shape());
   const auto& layers = model_->layers();
-  acts_.assign(layers.size(), Tensor());
-  saved_.assign(layers.size(), Tensor());
+  // Kept tensors are assigned over, not rebuilt: their memory serves step after step.
+  acts_.resize(layers.size());
+  saved_.resize(layers.size());
   Rng rng(dropout_seed);
   const auto conv = [&](const Tensor& x, const std::string& name, const Conv2dSpec& s) {
     const Tensor &w = model_->parameter(name + ".weight"), &b = model_->parameter(name + ".bias");
     return reference_ ? ref::conv2d(x, w, b, s.stride, s.padding) : train::conv2d_forward(x, w, b, s.stride, s.padding);
   };
   Tensor x = input;
-  std::size_t first = 0;
-  if (classifier_only_ && !reference_ && train::fast_features_available()) {
-    // Frozen features keep nothing for backward: the inference kernels compute them.
-    x = train::fast_features(*model_, input);
-    while (first < layers.size() && !in_classifier(layers[first])) ++first;
+  first_ = 0;
+  if (features_) {
+    // Frozen features keep nothing for backward.
+    x = features_->forward(input, training && !classifier_only_);
+    while (first_ < layers.size() && !in_classifier(layers[first_])) ++first_;
   }
-  for (std::size_t i = first; i < layers.size(); ++i) {
+  for (std::size_t i = first_; i < layers.size(); ++i) {
     const Layer& l = layers[i];
+    const train::profile::Scope scope("forward", l.name);
     const bool keep = training && (!classifier_only_ || in_classifier(l));
-    if (keep) acts_[i] = x;
+    if (keep) {
+      acts_[i] = x;
+    } else {
+      acts_[i] = Tensor();
+    }
     switch (l.kind) {
       case Layer::Kind::Conv2d: x = conv(x, l.name, l.conv); break;
       case Layer::Kind::ReLU: ref::relu_(x); break;
@@ -72,13 +101,14 @@ Tensor Backprop::forward(const Tensor& input, bool training, uint64_t dropout_se
         break;
       }
       case Layer::Kind::Dropout: {
-        if (!training || l.p == 0.0f) break;
+        if (!training || l.p == 0.0f) {
+          saved_[i] = Tensor();
+          break;
+        }
         // PyTorch's inverted dropout: kept units scaled by 1 / (1 - p) so that the expectation is unchanged.
-        Tensor mask(x.shape());
-        const float scale = l.p < 1.0f ? 1.0f / (1.0f - l.p) : 0.0f;
-        for (int64_t k = 0; k < mask.numel(); ++k) mask[k] = rng.uniform() >= l.p ? scale : 0.0f;
-        for (int64_t k = 0; k < x.numel(); ++k) x[k] *= mask[k];
-        if (keep) saved_[i] = std::move(mask);
+        Tensor& mask = saved_[i];
+        if (mask.shape() != x.shape()) mask = Tensor(x.shape());
+        dropout_(x, mask, rng.next(), l.p);
         break;
       }
       case Layer::Kind::AdaptiveAvgPool2d: x = ref::global_avg_pool(x); break;
@@ -95,7 +125,7 @@ Tensor Backprop::backward(const Tensor& logits_grad, Gradients& grads, bool need
   const auto conv = [&](const Tensor& x, const Tensor& dy, const std::string& name, const Conv2dSpec& s,
                         bool need_dx) {
     const Tensor& w = model_->parameter(name + ".weight");
-    Tensor &dw = grad_of(grads, name + ".weight"), &db = grad_of(grads, name + ".bias");
+    Tensor &dw = train::grad_of(grads, name + ".weight"), &db = train::grad_of(grads, name + ".bias");
     if (!reference_) return train::conv2d_backward(x, w, dy, s.stride, s.padding, dw, db, need_dx);
     ref::ConvGrads g = ref::conv2d_backward(x, w, dy, s.stride, s.padding, need_dx);
     add_into(dw, g.weight);
@@ -103,9 +133,10 @@ Tensor Backprop::backward(const Tensor& logits_grad, Gradients& grads, bool need
     return std::move(g.input);
   };
   Tensor g = logits_grad;
-  for (std::size_t i = layers.size(); i-- > 0;) {
+  for (std::size_t i = layers.size(); i-- > first_;) {
     const Layer& l = layers[i];
     if (classifier_only_ && !in_classifier(l)) break;
+    const train::profile::Scope scope("backward", l.name);
     const bool need_dx = (i > 0 || need_input_grad) && !(classifier_only_ && l.name == "classifier.1");
     const Tensor& x = acts_[i];
     switch (l.kind) {
@@ -127,8 +158,9 @@ Tensor Backprop::backward(const Tensor& logits_grad, Gradients& grads, bool need
         break;
       case Layer::Kind::AdaptiveAvgPool2d: g = ref::global_avg_pool_backward(x.shape(), g); break;
     }
-    if (!need_dx && l.kind == Layer::Kind::Conv2d) break;
+    if (!need_dx && l.kind == Layer::Kind::Conv2d) return Tensor();
   }
+  if (first_ > 0) g = features_->backward(g, grads, need_input_grad);
   return need_input_grad ? g : Tensor();
 }
 

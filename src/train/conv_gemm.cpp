@@ -5,6 +5,7 @@
 #include "squeezenet/error.h"
 #include "squeezenet/model.h"
 #include "train/gemm.h"
+#include "train/profile.h"
 
 namespace squeezenet::train {
 namespace {
@@ -69,7 +70,11 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
 #pragma omp for schedule(dynamic)
     for (int64_t n = 0; n < g.N; ++n) {
       const float* xn = x.data() + n * g.C * g.H * g.W;
-      if (!g.direct()) im2col(g, xn, cols.data());
+      if (!g.direct()) {
+        const profile::Scope s("[thread] im2col");
+        im2col(g, xn, cols.data());
+      }
+      const profile::Scope s("[thread] gemm forward");
       float* yn = y.data() + n * g.O * g.pixels();
       for (int64_t o = 0; o < g.O; ++o) std::fill_n(yn + o * g.pixels(), g.pixels(), bias[o]);
       sgemm(g.O, g.pixels(), g.rows(), {weight.data(), g.rows()}, {g.direct() ? xn : cols.data(), g.pixels()}, yn,
@@ -104,16 +109,28 @@ Tensor conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, 
         for (int64_t p = 0; p < g.pixels(); ++p) s += dyn[o * g.pixels() + p];
         db[o] = s;
       }
-      if (!g.direct()) im2col(g, xn, cols.data());
-      // dW[O, CKK] = dY[O, P] * cols[CKK, P]^T
-      sgemm(g.O, g.rows(), g.pixels(), {dyn, g.pixels()}, {g.direct() ? xn : cols.data(), g.pixels(), true}, dw,
-            g.rows(), false);
+      if (!g.direct()) {
+        const profile::Scope s("[thread] im2col");
+        im2col(g, xn, cols.data());
+      }
+      {
+        const profile::Scope s("[thread] gemm dW");
+        // dW[O, CKK] = dY[O, P] * cols[CKK, P]^T
+        sgemm(g.O, g.rows(), g.pixels(), {dyn, g.pixels()}, {g.direct() ? xn : cols.data(), g.pixels(), true}, dw,
+              g.rows(), false);
+      }
       if (!need_input_grad) continue;
       // dcols[CKK, P] = W[O, CKK]^T * dY[O, P], folded back onto the image.
       float* dxn = dx.data() + n * g.C * g.H * g.W;
-      sgemm(g.rows(), g.pixels(), g.O, {weight.data(), g.rows(), true}, {dyn, g.pixels()},
-            g.direct() ? dxn : cols.data(), g.pixels(), false);
-      if (!g.direct()) col2im(g, cols.data(), dxn);
+      {
+        const profile::Scope s("[thread] gemm dX");
+        sgemm(g.rows(), g.pixels(), g.O, {weight.data(), g.rows(), true}, {dyn, g.pixels()},
+              g.direct() ? dxn : cols.data(), g.pixels(), false);
+      }
+      if (!g.direct()) {
+        const profile::Scope s("[thread] col2im");
+        col2im(g, cols.data(), dxn);
+      }
     }
   }
   for (int64_t n = 0; n < g.N; ++n) {

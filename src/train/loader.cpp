@@ -6,6 +6,7 @@
 
 #include "squeezenet/error.h"
 #include "train/augment.h"
+#include "train/profile.h"
 #include "util/rng.h"
 
 namespace squeezenet::train {
@@ -68,6 +69,7 @@ Batch BatchLoader::build(int epoch, int64_t index) const {
   auto work = [&] {
     for (std::size_t i; (i = next++) < n;) {
       const LabelledImage& item = folder_->images[order_[begin + i]];
+      const profile::Scope scope("[loader] decode + augment");
       try {
         const Image image = decode_image(item.path);
         if (options_.augment) {

@@ -17,6 +17,7 @@
 #include "train/checkpoint.h"
 #include "train/loader.h"
 #include "train/plot.h"
+#include "train/profile.h"
 #include "util/io.h"
 
 namespace squeezenet::train {
@@ -208,6 +209,7 @@ TrainResult train(Model& model, const TrainOptions& o) {
   const SigintGuard sigint;
   TrainResult result;
   Gradients grads = zero_gradients(model, o.classifier_only);
+  Backprop bp(model, o.classifier_only);  // one for the run: its buffers serve every step
   int steps_this_run = 0;
   for (int epoch = start_epoch; epoch < o.epochs && !result.interrupted; ++epoch) {
     const auto t0 = Clock::now();
@@ -215,16 +217,24 @@ TrainResult train(Model& model, const TrainOptions& o) {
     loader.start_epoch(epoch, start_batch);
     double lr = schedule.lr_at(step);
     for (int64_t b = start_batch; b < batches; ++b) {
-      Batch batch = loader.next();
+      Batch batch = [&] {
+        const profile::Scope wait("step", "waiting for the loader");
+        return loader.next();
+      }();
       for (const std::string& e : batch.errors) std::fprintf(stderr, "\nsqueezenet: skipped: %s\n", e.c_str());
       skipped += static_cast<int>(batch.errors.size());
       result.skipped_images += static_cast<int>(batch.errors.size());
       if (!batch.labels.empty()) {
-        Backprop bp(model, o.classifier_only);
         const uint64_t dropout_seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b) + (1ull << 40));
-        const Tensor logits = bp.forward(batch.images, true, dropout_seed);
+        const Tensor logits = [&] {
+          const profile::Scope forward("step", "forward");
+          return bp.forward(batch.images, true, dropout_seed);
+        }();
         const LossResult r = cross_entropy(logits, batch.labels, o.label_smoothing, static_cast<float>(o.iter_size));
-        bp.backward(r.grad, grads);
+        {
+          const profile::Scope backward("step", "backward");
+          bp.backward(r.grad, grads);
+        }
         const auto n = static_cast<int64_t>(batch.labels.size());
         loss_sum += r.loss * static_cast<double>(n);
         correct += r.correct;
@@ -234,6 +244,7 @@ TrainResult train(Model& model, const TrainOptions& o) {
       const bool boundary = (b + 1) % o.iter_size == 0 || b + 1 == batches;
       if (boundary) {
         lr = schedule.lr_at(step);
+        const profile::Scope update("step", "sgd + zeroing gradients");
         sgd.step(model, grads, lr);
         for (auto& [name, g] : grads) std::fill_n(g.data(), g.numel(), 0.0f);
         ++step;
@@ -253,6 +264,7 @@ TrainResult train(Model& model, const TrainOptions& o) {
     if (result.interrupted) break;
     start_batch = 0;
     const double train_seconds = seconds_since(t0);
+    profile::report(images_this_run);
     const Evaluation ev = evaluate(model, val_loader);
     EpochMetrics m{seen ? loss_sum / static_cast<double>(seen) : NAN,
                    seen ? static_cast<double>(correct) / static_cast<double>(seen) : NAN,

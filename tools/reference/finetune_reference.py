@@ -7,6 +7,9 @@ SGD on an ImageFolder (RandomResizedCrop + horizontal flip; evaluation with the 
 prints one line per epoch: train loss/accuracy, validation accuracy, seconds and images/s of the training pass.
 
   finetune_reference.py --weights w.safetensors --data ../shared/data/hymenoptera_data --mode features
+
+--no-mkldnn turns oneDNN off, so that convolutions go through PyTorch's own im2col and the system BLAS (Debian's
+libblas.so.3 alternative: OpenBLAS where installed, else the reference BLAS); the backend is printed to stderr.
 """
 import argparse
 import os
@@ -25,6 +28,13 @@ def caffe_tensor(image):
     """A PIL crop as the Caffe weights expect it: BGR, 0..255, mean subtracted."""
     bgr = np.asarray(image, np.float32)[:, :, ::-1] - CAFFE_MEAN_BGR
     return torch.from_numpy(np.ascontiguousarray(bgr.transpose(2, 0, 1)))
+
+
+def loaded_blas():
+    """The file behind libblas.so.3 in this process: Debian's alternative, OpenBLAS or the reference BLAS."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "none loaded"
 
 
 def train_transform(preset):
@@ -48,8 +58,13 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-mkldnn", action="store_true",
+                    help="convolutions through PyTorch's im2col + BLAS path instead of oneDNN")
     args = ap.parse_args()
 
+    torch.backends.mkldnn.enabled = not args.no_mkldnn
+    print(f"PyTorch {torch.__version__}, {args.threads} threads, convolutions: "
+          + (f"im2col + BLAS ({loaded_blas()})" if args.no_mkldnn else "oneDNN"), file=sys.stderr)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     model, meta = model_from_safetensors(args.weights)
