@@ -216,7 +216,7 @@ def bar_chart(results, engines, path):
         return None
     base = "onnxruntime" if "onnxruntime" in engines else engines[-1]
     labels = [f"{arch.replace('squeezenet1_', '1.')} b{batch} {t}T" for arch, batch, t in results]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 5))
     width = 0.8 / len(engines)
     for i, e in enumerate(engines):
         speed = [med[base] / med[e] for med in results.values()]
@@ -224,10 +224,11 @@ def bar_chart(results, engines, path):
         if e == "squeezenet.cpp":
             ax.bar_label(bars, fmt="%.2f", fontsize=7)
     ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.axhline(1.3, color="gray", linewidth=0.8, linestyle="--", label="1.3x ONNX Runtime, the goal")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel(f"speed relative to {base} (higher is faster)")
     ax.set_title("SqueezeNet forward at 224x224, fp32 (version, batch, threads)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(engines) + 1, frameon=False)
     fig.tight_layout()
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=110)

@@ -16,7 +16,7 @@ PACKAGES=(
 for option in "$@"; do
   case "$option" in
     --fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;
-    --bench) PACKAGES+=(nodejs npm python3-matplotlib) ;;
+    --bench) PACKAGES+=(nodejs npm python3-matplotlib libopenblas0) ;;
     *) echo "usage: $0 [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done
