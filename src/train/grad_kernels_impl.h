@@ -1,12 +1,12 @@
 // The register tiles of grad_kernels.h, written once for every ISA. Included by grad_kernels_<isa>.cpp after
 // its target pragma, inside that ISA's namespace and after its vector traits `Isa`:
-//   V, kVecs (vectors per 16 floats), kMaxPanels (16-float panels side by side in a tile),
-//   weight_rows(panels) (rows of a weight_grad tile that many panels wide), zero, load, broadcast, fma, add,
-//   store, load_first(p, n) and store_first(p, v, n) (the first n lanes; none when n <= 0).
+//   the vector operations of src/kernels/x86/isa_<isa>.h (Vec, lanes, zero, load, broadcast, fmadd, add, store,
+//   load_first, store_first), kMaxPanels (16-float panels side by side in a tile) and weight_rows(panels) (rows
+//   of a weight_grad tile that many panels wide).
 // No standard headers here: whatever this file instantiates is compiled for the ISA of the including file.
 
-using V = Isa::V;
-constexpr int kVecs = Isa::kVecs, kLanes = 16 / kVecs;
+using V = Isa::Vec;
+constexpr int kLanes = Isa::lanes, kVecs = 16 / kLanes;
 constexpr int kInputRows = 6;          // pixels of an input_grad tile: their pointers stay in registers
 constexpr int kGroupPixels = 48;       // input_grad: pixels whose input rows stay in cache while panels sweep
 constexpr int64_t kChunkPixels = 128;  // weight_grad: pixels whose runs stay in cache while every tile sweeps them
@@ -55,7 +55,7 @@ void weight_tile(const WeightGrad& g, int y0, int y1, int m0, int n0, bool add) 
       for (int r = 0; r < MR; ++r) {
         const V av = Isa::broadcast(a + r);
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[r][v] = Isa::fma(av, bv[v], acc[r][v]);
+        for (int v = 0; v < NV; ++v) acc[r][v] = Isa::fmadd(av, bv[v], acc[r][v]);
       }
     }
   }
@@ -140,7 +140,7 @@ void input_tile(const InputGrad& t, const Reduction& r, const float* panel, int 
       for (int j = 0; j < kInputRows; ++j) {
         const V x = Isa::broadcast(p[j] + k);
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[j][v] = Isa::fma(x, bv[v], acc[j][v]);
+        for (int v = 0; v < NV; ++v) acc[j][v] = Isa::fmadd(x, bv[v], acc[j][v]);
       }
     }
   }

@@ -17,12 +17,15 @@ struct Avx2 {
   static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-  // Stores lanes [0, n), 0 < n < lanes.
-  static void store_first(float* p, Vec v, int n) {
-    const __m256i below = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    _mm256_maskstore_ps(p, below, v);
+  // Lanes [0, n) set: none for n <= 0, all for n >= lanes.
+  static __m256i first(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
+  // Loads or stores lanes [0, n) only; the rest of the vector loads as 0, and memory past them is not touched.
+  static Vec load_first(const float* p, int n) { return _mm256_maskload_ps(p, first(n)); }
+  static void store_first(float* p, Vec v, int n) { _mm256_maskstore_ps(p, first(n), v); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
   // max(m, v) that keeps a NaN once seen, from either side, as PyTorch's max-pool does (vmaxps alone returns
   // its second operand when either is NaN).

@@ -39,18 +39,20 @@ struct Avx512 {
   static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-  static void store_first(float* p, Vec v, int n) {
-    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+  // Lanes [0, n) set: none for n <= 0, all for n >= lanes.
+  static __mmask16 first(int n) {
+    return n >= lanes ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << n) - 1);
   }
+  // Loads or stores lanes [0, n) only; the rest of the vector loads as 0, and memory past them is not touched.
+  static Vec load_first(const float* p, int n) { return _mm512_maskz_loadu_ps(first(n), p); }
+  static void store_first(float* p, Vec v, int n) { _mm512_mask_storeu_ps(p, first(n), v); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   // n floats from src to dst, with masked loads and stores for the tail: nothing past n is touched.
   static void copy(float* dst, const float* src, int n) {
     int i = 0;
     for (; i + lanes <= n; i += lanes) store(dst + i, load(src + i));
-    if (i < n) {
-      const auto first = static_cast<__mmask16>((1u << (n - i)) - 1);
-      _mm512_mask_storeu_ps(dst + i, first, _mm512_maskz_loadu_ps(first, src + i));
-    }
+    if (i < n) store_first(dst + i, load_first(src + i, n - i), n - i);
   }
   // The all-lanes form of vmaxps: GCC 12's _mm512_max_ps trips -Wmaybe-uninitialized on its own header.
   static Vec max(Vec a, Vec b) { return _mm512_maskz_max_ps(0xFFFF, a, b); }
