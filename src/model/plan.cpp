@@ -185,7 +185,7 @@ struct Plan::Builder {
     // Chunks in spatial order: piece j of the expand3x3's Winograd tiles, then piece j of the expand1x1's
     // pixels, for j = 0, 1, ...
     const int64_t tiles = avx2::winograd_tiles(tile, h, w);
-    const int64_t pieces = std::max(chunks_for(tiles, 6), chunks_for(pixels, 48));
+    const int64_t pieces = std::max(chunks_for(tiles, k->tile_rows), chunks_for(pixels, 48));
     const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
     add(l.name + ".expand", macs, 2 * pieces, [=](const Context& x, int64_t first, int64_t last) {
       const float* f = x.lane.buffer[frame];
@@ -202,7 +202,8 @@ struct Plan::Builder {
       };
       if (const auto [j0, j1] = span(0); j0 < j1) {
         io.out = x.lane.buffer[out] + e1->out_channels;
-        const auto [t0, t1] = pieces_span(tiles, 1, j0, j1, pieces);
+        // Whole register tiles of Winograd tiles per piece: a piece of 6 would leave an 8-row tile part empty.
+        const auto [t0, t1] = pieces_span(tiles, k->tile_rows, j0, j1, pieces);
         k->winograd_relu(*e3, io, t0, t1, x.scratch);
       }
       if (const auto [j0, j1] = span(1); j0 < j1) {

@@ -5,6 +5,7 @@ namespace squeezenet::x86 {
 
 const KernelTable avx2_kernels{"avx2",
                                Avx2::split_pixels,
+                               Avx2::tile_rows(Avx2::tile_blocks),
                                avx2::conv_relu,
                                avx2::conv_relu_channel_sums,
                                avx2::winograd_relu,
