@@ -292,6 +292,7 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
   scratch_ = arena_.get() + lane_floats * lanes;
   nonfinite_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(input_shape[0]));
   claims_ = std::make_unique<Counter[]>(static_cast<std::size_t>(threads_));
+  tickets_.assign(static_cast<std::size_t>(threads_) * static_cast<std::size_t>(threads_), 0);
   step_seconds_.assign(steps_.size(), 0.0);
   step_min_seconds_.assign(steps_.size(), 0.0);
 }
@@ -306,7 +307,8 @@ void Plan::run(const float* input_nchw, float* logits) {
     float* scratch = scratch_ + scratch_floats_ * t;
     // As many images as divide evenly go whole to one thread each: no synchronisation, each in its own cache.
     const int64_t alone = n_images / threads_ * threads_;
-    std::vector<int64_t> tickets(static_cast<std::size_t>(threads_), 0);
+    int64_t* tickets = tickets_.data() + int64_t{t} * threads_;
+    std::fill_n(tickets, threads_, 0);
     for (int64_t n = alone * t / threads_; n < alone * (t + 1) / threads_; ++n)
       run_image(n, lanes_[static_cast<std::size_t>(t)], input_nchw, logits, scratch, t, false, tickets);
     for (int64_t n = alone; n < n_images; ++n)
@@ -318,7 +320,7 @@ void Plan::run(const float* input_nchw, float* logits) {
 }
 
 void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* logits, float* scratch, int member,
-                     bool shared, std::vector<int64_t>& tickets) {
+                     bool shared, int64_t* tickets) {
   const Context x{lane, input + n * 3 * input_shape_[2] * input_shape_[3], logits + n * num_classes_, scratch,
                   &nonfinite_[static_cast<std::size_t>(n)]};
   const bool timed = profiling_ && member == 0;
@@ -331,7 +333,7 @@ void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* log
       for (int i = 0; i < threads_; ++i) {  // its own share first, then what is left of the others'
         const int u = (member + i) % threads_;
         const int64_t first = step.chunks * u / threads_, size = step.chunks * (u + 1) / threads_ - first;
-        int64_t& ticket = tickets[static_cast<std::size_t>(u)];
+        int64_t& ticket = tickets[u];
         for (int64_t k; (k = claims_[u].next.fetch_add(1, std::memory_order_relaxed) - ticket) < size;)
           step.run(x, first + k, first + k + 1);
         ticket += size + threads_;

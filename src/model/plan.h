@@ -70,15 +70,16 @@ class Plan {
     std::function<void(const Context&, int64_t first, int64_t last)> run;
   };
 
-  // Claims on share u's chunks count up in claims_[u]. `tickets[u]`: where that counter stood when this
-  // shared step began, the same for every member: each step moves it by the share's size + threads, as every
-  // member's last claim on every share overshoots by one.
+  // Claims on share u's chunks count up in claims_[u]. `tickets[u]` (the member's own row of tickets_, so that
+  // run() allocates nothing): where that counter stood when this shared step began, the same for every member:
+  // each step moves it by the share's size + threads, as every member's last claim on every share overshoots
+  // by one.
   struct alignas(64) Counter {
     std::atomic<int64_t> next{0};
   };
   struct Builder;
   void run_image(int64_t n, const Lane& lane, const float* input, float* logits, float* scratch, int member,
-                 bool shared, std::vector<int64_t>& tickets);
+                 bool shared, int64_t* tickets);
 
   Shape input_shape_;
   int num_classes_ = 0, threads_ = 1;
@@ -93,6 +94,7 @@ class Plan {
   std::unique_ptr<float[], void (*)(float*)> arena_{nullptr, nullptr};
   ThreadTeam team_;
   std::unique_ptr<Counter[]> claims_;  // per share of a step's chunks
+  std::vector<int64_t> tickets_;       // member t's tickets at [t * threads, (t + 1) * threads)
   std::unique_ptr<std::atomic<bool>[]> nonfinite_;  // per image of a run
   bool profiling_ = false;
   std::vector<double> step_seconds_, step_min_seconds_;
