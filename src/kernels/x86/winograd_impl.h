@@ -63,50 +63,43 @@ struct F4 {
   }
 };
 
-// B^T d B of the n x n patch load(r, s), handed to store(r * n + s, value).
-template <class W, class V, class Load, class Store>
-inline void input_2d(Load load, Store store) {
-  constexpr int n = W::n;
-  V tmp[n][n];
-#pragma GCC unroll 8
-  for (int s = 0; s < n; ++s) {
-    V col[n], x[n];
-#pragma GCC unroll 8
-    for (int r = 0; r < n; ++r) col[r] = load(r, s);
-    W::input(col, x);
-#pragma GCC unroll 8
-    for (int r = 0; r < n; ++r) tmp[r][s] = x[r];
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < n; ++r) {
-    V x[n];
-    W::input(tmp[r], x);
-#pragma GCC unroll 8
-    for (int s = 0; s < n; ++s) store(r * n + s, x[s]);
-  }
-}
-
-// A^T p A of the n x n products load(r * n + s), handed to store(i, j, value) for the m x m outputs.
-template <class W, class V, class Load, class Store>
-inline void output_2d(Load load, Store store) {
-  constexpr int n = W::n, m = W::m;
+// The 2-D transform of an n x n patch by a 1-D one, t(in[n], out[m]): down the columns, then along the rows.
+// Reads load(r, s) and hands the m x m result to store(i, j, value). B^T d B and A^T p A are both this.
+template <class V, int n, int m, class Transform, class Load, class Store>
+inline void transform_2d(Transform t, Load load, Store store) {
   V tmp[m][n];
 #pragma GCC unroll 8
   for (int s = 0; s < n; ++s) {
     V col[n], y[m];
 #pragma GCC unroll 8
-    for (int r = 0; r < n; ++r) col[r] = load(r * n + s);
-    W::output(col, y);
+    for (int r = 0; r < n; ++r) col[r] = load(r, s);
+    t(col, y);
 #pragma GCC unroll 8
     for (int i = 0; i < m; ++i) tmp[i][s] = y[i];
   }
 #pragma GCC unroll 8
   for (int i = 0; i < m; ++i) {
     V y[m];
-    W::output(tmp[i], y);
+    t(tmp[i], y);
 #pragma GCC unroll 8
     for (int j = 0; j < m; ++j) store(i, j, y[j]);
   }
+}
+
+// B^T d B of the n x n patch load(r, s), handed to store(r * n + s, value).
+template <class W, class V, class Load, class Store>
+inline void input_2d(Load load, Store store) {
+  constexpr int n = W::n;
+  transform_2d<V, n, n>([](const V(&d)[n], V(&x)[n]) { W::input(d, x); }, load,
+                        [&](int r, int s, V value) { store(r * n + s, value); });
+}
+
+// A^T p A of the n x n products load(r * n + s), handed to store(i, j, value) for the m x m outputs.
+template <class W, class V, class Load, class Store>
+inline void output_2d(Load load, Store store) {
+  constexpr int n = W::n;
+  transform_2d<V, n, W::m>([](const V(&p)[n], V(&y)[W::m]) { W::output(p, y); },
+                           [&](int r, int s) { return load(r * n + s); }, store);
 }
 
 template <class T, class W>
