@@ -150,7 +150,7 @@ struct Plan::Builder {
         model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), tile)));
     const avx2::PackedWinograd* e3 = plan.winograds_.back().get();
     need_scratch(avx2::winograd_scratch_floats(*e3));
-    const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = 1 - cur;
+    const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = cur;
     // The frame: the squeeze output inside a zero border, expand3x3's padding made real. Winograd tiles hanging
     // over the bottom and right edges read a little more of it.
     const int fh = (h + tile - 1) / tile * tile + 2, fw = (w + tile - 1) / tile * tile + 2;
@@ -280,6 +280,7 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
     throw Error("plan: input " + shape_str(input_shape) + " on " + std::to_string(threads_) + " threads needs " +
                 std::to_string(total >> 18) + " MiB of activations, more than the 16384 MiB allowed");
   // Not value-initialised: every float is written before it is read, and untouched pages cost nothing.
+  arena_floats_ = total;
   arena_ = {
       static_cast<float*>(::operator new[](static_cast<std::size_t>(total) * sizeof(float), std::align_val_t{64})),
       free_arena};
@@ -298,6 +299,13 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
 }
 
 Plan::~Plan() = default;
+
+int64_t Plan::packed_weight_bytes() const {
+  std::size_t floats = 0;
+  for (const auto& c : convs_) floats += c->panels.size() + c->bias.size();
+  for (const auto& c : winograds_) floats += c->panels.size() + c->bias.size();
+  return static_cast<int64_t>(floats * sizeof(float));
+}
 
 void Plan::run(const float* input_nchw, float* logits) {
   const int64_t n_images = input_shape_[0];

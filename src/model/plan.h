@@ -32,6 +32,10 @@ class Plan {
   int num_classes() const { return num_classes_; }
   int threads() const { return threads_; }
   const char* isa() const { return kernels_->isa; }
+  // What the plan holds beside the model: the weights in the kernels' layouts (Winograd's are 16/9 or 4x the
+  // kernel's), and the activations and scratch of all threads.
+  int64_t packed_weight_bytes() const;
+  int64_t arena_bytes() const { return arena_floats_ * static_cast<int64_t>(sizeof(float)); }
 
   // Per-step wall time, for finding the slow layer. While on, run() stamps the clock around every step
   // (on the calling thread; with the batch split between threads that is its own images).
@@ -46,7 +50,9 @@ class Plan {
 
  private:
   // One worker's activations: two ping-pong NHWC buffers and the zero-bordered frame a Fire's squeeze
-  // writes into, so that expand3x3 reads its padding without branches.
+  // writes into, so that expand3x3 reads its padding without branches. A Fire's output goes back into the
+  // buffer its input came from (the squeeze has read it all by then), so only the stem and the max-pools,
+  // whose input is live while they write, move to the other buffer.
   struct Lane {
     float* buffer[3];
   };
@@ -91,6 +97,7 @@ class Plan {
   std::vector<Lane> lanes_;
   int64_t scratch_floats_ = 0;  // per thread
   float* scratch_ = nullptr;
+  int64_t arena_floats_ = 0;
   std::unique_ptr<float[], void (*)(float*)> arena_{nullptr, nullptr};
   ThreadTeam team_;
   std::unique_ptr<Counter[]> claims_;  // per share of a step's chunks

@@ -92,7 +92,14 @@ void bench(const Opts& o) {
               seconds.front() * 1e3, median * 1e3, seconds.back() * 1e3, o.iters);
   std::printf("throughput: %.1f images/s, %.1f GFLOP/s", o.batch / median, gflops);
   if (fast) std::printf(", %.1f %% of peak", 100.0 * gflops / peak);
-  std::printf("\npeak RSS: %.1f MiB\n", peak_rss_mib());
+  std::printf("\npeak RSS: %.1f MiB", peak_rss_mib());
+  if (plan) {
+    const int64_t weights = model.num_parameters() * static_cast<int64_t>(sizeof(float));
+    const auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+    std::printf(" (weights %.1f MiB, packed for the kernels %.1f MiB, activations and scratch %.1f MiB)",
+                mib(weights), mib(plan->packed_weight_bytes()), mib(plan->arena_bytes()));
+  }
+  std::printf("\n");
   if (o.runs) {
     std::printf("runs (s):");
     for (double s : order) std::printf(" %.6f", s);
