@@ -60,8 +60,9 @@ struct Plan::Builder {
   Plan& plan;
   const Model& model;
   bool shared;  // some image is shared by all threads: steps need chunks
-  int c = 3, h = 0, w = 0, cur = ping;
+  int c = 3, h = 0, w = 0, cur = side;
 
+  static int other(int buffer) { return buffer == main ? side : main; }
   void need(int buffer, int64_t floats) { plan.buffer_floats_[buffer] = std::max(plan.buffer_floats_[buffer], floats); }
   void need_scratch(int64_t floats) { plan.scratch_floats_ = std::max(plan.scratch_floats_, floats); }
   // Chunks for `units` of work, at least `min_units` each; one when no image is ever shared.
@@ -81,10 +82,10 @@ struct Plan::Builder {
     const x86::KernelTable* k = plan.kernels_;
     const int rows = h, cols = w;
     const int64_t chunks = chunks_for(rows, 8);
-    need(ping, int64_t{3} * rows * cols);
+    need(side, int64_t{3} * rows * cols);
     add("input", 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
       const auto [r0, r1] = pieces_span(rows, 1, first, last, chunks);
-      if (!k->rgb_to_nhwc(x.image, rows, cols, x.lane.buffer[ping], static_cast<int>(r0), static_cast<int>(r1)))
+      if (!k->rgb_to_nhwc(x.image, rows, cols, x.lane.buffer[side], static_cast<int>(r0), static_cast<int>(r1)))
         x.nonfinite->store(true, std::memory_order_relaxed);
     });
   }
@@ -94,7 +95,7 @@ struct Plan::Builder {
     const x86::KernelTable* k = plan.kernels_;
     if (conv.conv.padding != 0) throw Error("plan: " + conv.name + " has padding, which only Fire convs may have");
     const PackedConv* pc = pack(conv.name, conv.conv.stride);
-    const int in_c = c, in_w = w, stride = conv.conv.stride, o = pc->out_channels, in = cur, out = 1 - cur;
+    const int in_c = c, in_w = w, stride = conv.conv.stride, o = pc->out_channels, in = cur, out = other(cur);
     const int oh = static_cast<int>(conv_output_size(h, conv.conv.kernel, stride, 0));
     const int ow = static_cast<int>(conv_output_size(w, conv.conv.kernel, stride, 0));
     const int ph = static_cast<int>(pool_output_size(oh, 3, 2)), pw = static_cast<int>(pool_output_size(ow, 3, 2));
@@ -130,7 +131,7 @@ struct Plan::Builder {
   void max_pool(const Layer& l) {
     const x86::KernelTable* k = plan.kernels_;
     const int oh = static_cast<int>(pool_output_size(h, 3, 2)), ow = static_cast<int>(pool_output_size(w, 3, 2));
-    const int channels = c, in_h = h, in_w = w, in = cur, out = 1 - cur;
+    const int channels = c, in_h = h, in_w = w, in = cur, out = other(cur);
     const int64_t chunks = chunks_for(oh, 2);
     need(out, int64_t{oh} * ow * c);
     add(l.name, 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
@@ -150,7 +151,7 @@ struct Plan::Builder {
         model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), tile)));
     const avx2::PackedWinograd* e3 = plan.winograds_.back().get();
     need_scratch(avx2::winograd_scratch_floats(*e3));
-    const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = cur;
+    const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = main;
     // The frame: the squeeze output inside a zero border, expand3x3's padding made real. Winograd tiles hanging
     // over the bottom and right edges read a little more of it.
     const int fh = (h + tile - 1) / tile * tile + 2, fw = (w + tile - 1) / tile * tile + 2;

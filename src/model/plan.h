@@ -49,14 +49,15 @@ class Plan {
   std::vector<StepTime> profile() const;
 
  private:
-  // One worker's activations: two ping-pong NHWC buffers and the zero-bordered frame a Fire's squeeze
-  // writes into, so that expand3x3 reads its padding without branches. A Fire's output goes back into the
-  // buffer its input came from (the squeeze has read it all by then), so only the stem and the max-pools,
-  // whose input is live while they write, move to the other buffer.
+  // One worker's activations: two NHWC buffers and the zero-bordered frame a Fire's squeeze writes into, so
+  // that expand3x3 reads its padding without branches. Every Fire writes its output into `main`, whatever
+  // buffer its input is in: the squeeze, a step before, is that input's last reader. Only what reads and writes
+  // at once (the stem, a max-pool) goes from one buffer to the other, so `side` holds just the input image and
+  // the pooled maps, a quarter of the largest Fire output or less.
   struct Lane {
     float* buffer[3];
   };
-  enum Buffer { ping = 0, pong = 1, frame = 2 };
+  enum Buffer { main = 0, side = 1, frame = 2 };
   // What a step sees: the image, the lane holding its activations, and this thread's scratch.
   struct Context {
     const Lane& lane;
