@@ -67,7 +67,10 @@ struct Plan::Builder {
   void need_scratch(int64_t floats) { plan.scratch_floats_ = std::max(plan.scratch_floats_, floats); }
   // Chunks for `units` of work, at least `min_units` each; one when no image is ever shared.
   int64_t chunks_for(int64_t units, int64_t min_units) const {
-    return shared ? std::clamp<int64_t>(units / min_units, 1, kChunksPerThread * plan.threads_) : 1;
+    if (!shared) return 1;
+    // A multiple of the thread count: every thread's own share the same number of chunks.
+    const int64_t t = plan.threads_, chunks = std::clamp<int64_t>(units / min_units, 1, kChunksPerThread * t);
+    return (chunks + t - 1) / t * t;
   }
   const PackedConv* pack(const std::string& name, int stride) {
     plan.convs_.push_back(std::make_unique<PackedConv>(
@@ -159,7 +162,7 @@ struct Plan::Builder {
     need(frame, fh * fr);
     need(out, pixels * e);
 
-    const int64_t sq_chunks = chunks_for(pixels, 48);
+    const int64_t sq_chunks = chunks_for(pixels, 48), sq_unit = k->pixel_unit(squeeze->blocks());
     add(l.name + ".squeeze", conv_macs(*squeeze, pixels), sq_chunks,
         [=](const Context& x, int64_t first, int64_t last) {
           float* f = x.lane.buffer[frame];
@@ -179,7 +182,7 @@ struct Plan::Builder {
                           .out_row = fr,
                           .out_h = rows,
                           .out_w = cols};
-          const auto [p0, p1] = pieces_span(pixels, k->tile_pixels, first, last, sq_chunks);
+          const auto [p0, p1] = pieces_span(pixels, sq_unit, first, last, sq_chunks);
           k->conv_relu(*squeeze, io, p0, p1, 0, squeeze->blocks());
         });
 

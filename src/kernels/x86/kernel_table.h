@@ -9,6 +9,7 @@ struct KernelTable {
   const char* isa;  // "avx2", "avx512"
   int tile_pixels;  // pixel ranges cut on multiples of this keep register tiles whole
   int tile_rows;    // rows of the widest register tile: Winograd tile ranges are cut on multiples
+  int (*pixel_unit)(int blocks);  // finer than tile_pixels for one conv: detail::pixel_unit
   decltype(&avx2::conv_relu) conv_relu;
   decltype(&avx2::conv_relu_channel_sums) conv_relu_channel_sums;
   decltype(&avx2::winograd_relu) winograd_relu;

@@ -148,4 +148,18 @@ inline void for_each_block_group(int begin, int end, F&& f) {
   }
 }
 
+// Pixel ranges cut on multiples of this keep every register tile of a conv with `blocks` channel blocks whole:
+// the rows of its tiles, or T::split_pixels where its block groups run tiles of different heights.
+template <class T>
+int pixel_unit(int blocks) {
+  int rows = 0;
+  bool mixed = false;
+  for_each_block_group<T>(0, blocks, [&](auto nb, int) {
+    const int r = T::tile_rows(decltype(nb)::value);
+    mixed = mixed || (rows && r != rows);
+    rows = r;
+  });
+  return mixed || rows == 0 ? T::split_pixels : rows;
+}
+
 }  // namespace squeezenet::x86::detail

@@ -1,11 +1,13 @@
 #include "kernels/x86/isa_avx2.h"
 #include "kernels/x86/kernel_table.h"
+#include "kernels/x86/microkernel.h"
 
 namespace squeezenet::x86 {
 
 const KernelTable avx2_kernels{"avx2",
                                Avx2::split_pixels,
                                Avx2::tile_rows(Avx2::tile_blocks),
+                               detail::pixel_unit<Avx2>,
                                avx2::conv_relu,
                                avx2::conv_relu_channel_sums,
                                avx2::winograd_relu,
