@@ -102,6 +102,33 @@ TEST_P(KernelsX86, ConvReluMatchesReferenceInAChannelSlice) {
   }
 }
 
+// pixel_unit: a multiple of the register tile heights a conv's block groups run on (AVX-512: 8 rows for groups of 3
+// blocks, 12 for 1 or 2; AVX2: 6), and a split there gives the unsplit result.
+TEST_P(KernelsX86, PixelUnitIsAWholeNumberOfTiles) {
+  const x86::KernelTable& kt = *GetParam();
+  for (int blocks = 1; blocks <= 20; ++blocks) EXPECT_EQ(kt.tile_pixels % kt.pixel_unit(blocks), 0) << blocks;
+  if (std::string(kt.isa) == "avx512") {
+    EXPECT_EQ(kt.pixel_unit(1), 12);
+    EXPECT_EQ(kt.pixel_unit(3), 8);
+    EXPECT_EQ(kt.pixel_unit(4), 12);   // 2 + 2
+    EXPECT_EQ(kt.pixel_unit(7), 24);   // 3 + 2 + 2: both heights
+  } else {
+    EXPECT_EQ(kt.pixel_unit(5), 6);
+  }
+  const Tensor x = random_tensor({1, 40, 13, 13}, 7), w = random_tensor({48, 40, 1, 1}, 8), b = random_tensor({48}, 9);
+  const avx2::PackedConv p = avx2::pack_conv(w, b, 1);
+  const std::vector<float> in = nhwc_frame(x, 0, 0);
+  std::vector<float> whole(169 * 48), split(169 * 48);
+  const auto io = [&](std::vector<float>& out) {
+    return avx2::ConvIO{in.data(), 40, 13 * 40, out.data(), 48, 13 * 48, 13, 13};
+  };
+  kt.conv_relu(p, io(whole), 0, 169, 0, p.blocks());
+  const int unit = kt.pixel_unit(p.blocks());
+  for (int64_t p0 = 0; p0 < 169; p0 += unit)
+    kt.conv_relu(p, io(split), p0, std::min<int64_t>(169, p0 + unit), 0, p.blocks());
+  EXPECT_EQ(whole, split);
+}
+
 TEST_P(KernelsX86, WinogradMatchesReferenceConv3x3) {
   const x86::KernelTable& kt = *GetParam();
   uint64_t seed = 50;
