@@ -186,12 +186,14 @@ struct Plan::Builder {
           k->conv_relu(*squeeze, io, p0, p1, 0, squeeze->blocks());
         });
 
-    // Chunks in spatial order: piece j of the expand3x3's Winograd tiles, then piece j of the expand1x1's
-    // pixels, for j = 0, 1, ...
+    // Each thread's share: one piece of the expand3x3's Winograd tiles, then some pieces of the expand1x1's
+    // pixels, over the same part of the image. One Winograd piece per thread, as large as it can be: its weight
+    // panels are reused across a block of up to 24 tiles, so pieces of 8 read them three times as often.
     const int64_t tiles = avx2::winograd_tiles(tile, h, w);
-    const int64_t pieces = std::max(chunks_for(tiles, k->tile_rows), chunks_for(pixels, 48));
+    const int64_t teams = shared ? plan.threads_ : 1, e1_pieces = chunks_for(pixels, 48) / teams * teams;
+    const int64_t per_team = 1 + e1_pieces / teams;
     const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
-    add(l.name + ".expand", macs, 2 * pieces, [=](const Context& x, int64_t first, int64_t last) {
+    add(l.name + ".expand", macs, teams * per_team, [=](const Context& x, int64_t first, int64_t last) {
       const float* f = x.lane.buffer[frame];
       ConvIO io{.in = f,
                 .in_pixel = s,
@@ -200,21 +202,20 @@ struct Plan::Builder {
                 .out_row = int64_t{cols} * e,
                 .out_h = rows,
                 .out_w = cols};
-      // Pieces [j0, j1) of each: the chunks' span of the two interleaved sequences.
-      const auto span = [&](int64_t parity) {
-        return std::pair{(first + 1 - parity) / 2, (last + 1 - parity) / 2};
-      };
-      if (const auto [j0, j1] = span(0); j0 < j1) {
-        io.out = x.lane.buffer[out] + e1->out_channels;
-        // Whole register tiles of Winograd tiles per piece: a piece of 6 would leave an 8-row tile part empty.
-        const auto [t0, t1] = pieces_span(tiles, k->tile_rows, j0, j1, pieces);
-        k->winograd_relu(*e3, io, t0, t1, x.scratch);
-      }
-      if (const auto [j0, j1] = span(1); j0 < j1) {
-        io.in = f + interior;
-        io.out = x.lane.buffer[out];
-        const auto [p0, p1] = pieces_span(pixels, k->tile_pixels, j0, j1, pieces);
-        k->conv_relu(*e1, io, p0, p1, 0, e1->blocks());
+      for (int64_t chunk = first; chunk < last; ++chunk) {
+        const int64_t team = chunk / per_team, j = chunk % per_team;
+        if (j == 0) {
+          io.in = f;
+          io.out = x.lane.buffer[out] + e1->out_channels;
+          // Whole register tiles of Winograd tiles per piece: a piece of 6 would leave an 8-row tile part empty.
+          const auto [t0, t1] = piece(tiles, k->tile_rows, team, teams);
+          k->winograd_relu(*e3, io, t0, t1, x.scratch);
+        } else {
+          io.in = f + interior;
+          io.out = x.lane.buffer[out];
+          const auto [p0, p1] = piece(pixels, k->pixel_unit(e1->blocks()), team * (per_team - 1) + j - 1, e1_pieces);
+          k->conv_relu(*e1, io, p0, p1, 0, e1->blocks());
+        }
       }
     });
     c = e, cur = out;
