@@ -207,8 +207,8 @@ struct Plan::Builder {
         if (j == 0) {
           io.in = f;
           io.out = x.lane.buffer[out] + e1->out_channels;
-          // Whole register tiles of Winograd tiles per piece: a piece of 6 would leave an 8-row tile part empty.
-          const auto [t0, t1] = piece(tiles, k->tile_rows, team, teams);
+          // Whole register tiles of Winograd tiles per piece.
+          const auto [t0, t1] = piece(tiles, k->tile_pixels, team, teams);
           k->winograd_relu(*e3, io, t0, t1, x.scratch);
         } else {
           io.in = f + interior;

@@ -9,6 +9,7 @@ struct Avx2 {
   using Vec = __m256;
   static constexpr int lanes = 8;
   static constexpr int tile_blocks = 1;
+  static constexpr int wide_blocks = 1;
   static constexpr int tile_rows(int /*blocks*/) { return 6; }
   static constexpr int split_pixels = 6;  // pixel ranges cut on multiples of this keep tiles whole
   static constexpr int pointer_rows = 6;  // tiles of more rows copy their input first (microkernel.h)

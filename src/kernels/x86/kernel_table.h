@@ -7,8 +7,7 @@ namespace squeezenet::x86 {
 
 struct KernelTable {
   const char* isa;  // "avx2", "avx512"
-  int tile_pixels;  // pixel ranges cut on multiples of this keep register tiles whole
-  int tile_rows;    // rows of the widest register tile: Winograd tile ranges are cut on multiples
+  int tile_pixels;  // pixel or Winograd tile ranges cut on multiples of this keep register tiles whole
   int (*pixel_unit)(int blocks);  // finer than tile_pixels for one conv: detail::pixel_unit
   decltype(&avx2::conv_relu) conv_relu;
   decltype(&avx2::conv_relu_channel_sums) conv_relu_channel_sums;

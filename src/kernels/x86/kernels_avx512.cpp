@@ -22,7 +22,6 @@ void winograd_relu_avx512(const PackedWinograd& p, const ConvIO& io, int64_t til
 
 const KernelTable avx512_kernels{"avx512",
                                  Avx512::split_pixels,
-                                 Avx512::tile_rows(Avx512::tile_blocks),
                                  detail::pixel_unit<Avx512>,
                                  conv_relu<Avx512>,
                                  conv_relu_channel_sums<Avx512>,

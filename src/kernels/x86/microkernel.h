@@ -134,16 +134,19 @@ inline void for_each_tile(int count, F&& f) {
 }
 
 // Calls f(std::integral_constant<int, NB>{}, b) over the 16-channel blocks [begin, end) in groups of up to
-// T::tile_blocks. A group of one runs the narrowest, slowest tile, so 4 blocks go as 2 + 2 rather than 3 + 1.
-template <class T, class F>
+// T::tile_blocks, or T::wide_blocks for `wide` (Winograd's GEMMs). A group of one runs the narrowest, slowest
+// tile, so 4 blocks go as 2 + 2 rather than 3 + 1, and in wide groups 5 as 3 + 2 and 9 as 4 + 3 + 2.
+template <class T, bool wide = false, class F>
 inline void for_each_block_group(int begin, int end, F&& f) {
+  constexpr int most = wide ? T::wide_blocks : T::tile_blocks;
   for (int b = begin; b < end;) {
     const int rest = end - b;
-    const int nb = T::tile_blocks == 3 && rest == 4 ? 2 : std::min(rest, T::tile_blocks);
-    if (nb == T::tile_blocks)
-      f(std::integral_constant<int, T::tile_blocks>{}, b);
-    else
-      tile_of<T::tile_blocks - 1>(nb, b, f);
+    int nb = std::min(rest, most);
+    if constexpr (most == 4)
+      nb = rest == 4 || rest >= 6 ? 4 : std::min(rest, 3);
+    else if constexpr (most == 3)
+      nb = rest == 4 ? 2 : nb;
+    tile_of<most>(nb, b, f);
     b += nb;
   }
 }

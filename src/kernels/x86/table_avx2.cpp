@@ -6,7 +6,6 @@ namespace squeezenet::x86 {
 
 const KernelTable avx2_kernels{"avx2",
                                Avx2::split_pixels,
-                               Avx2::tile_rows(Avx2::tile_blocks),
                                detail::pixel_unit<Avx2>,
                                avx2::conv_relu,
                                avx2::conv_relu_channel_sums,

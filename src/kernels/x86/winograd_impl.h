@@ -130,7 +130,7 @@ void winograd_relu(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin
       input_tile<T, W>(io.in + th * m * io.in_row + tw * m * io.in_pixel, io.in_pixel, io.in_row, C,
                        vb + int64_t{t} * C, int64_t{avx2::kWinogradBlockTiles} * C);
     }
-    detail::for_each_block_group<T>(0, p.blocks(), [&](auto nb, int b) {
+    detail::for_each_block_group<T, true>(0, p.blocks(), [&](auto nb, int b) {
       constexpr int width = decltype(nb)::value * kTileChannels;  // products per tile and position
       for (int x = 0; x < nn; ++x) {
         const float* rows[avx2::kWinogradBlockTiles];
