@@ -186,7 +186,9 @@ TEST_P(KernelsX86, ChannelSumsMatchReluThenGlobalAveragePool) {
 
 TEST_P(KernelsX86, MaxPoolMatchesReferenceIncludingNaN) {
   const x86::KernelTable& kt = *GetParam();
-  for (auto [C, H, W] : {std::tuple{1, 3, 3}, {5, 4, 9}, {8, 6, 5}, {13, 7, 7}, {96, 11, 10}, {19, 3, 14}, {35, 5, 6}, {64, 2, 2}, {16, 1, 4}}) {
+  // 1000 channels: more than one run of carried columns.
+  for (auto [C, H, W] : {std::tuple{1, 3, 3}, {5, 4, 9}, {8, 6, 5}, {13, 7, 7}, {96, 11, 10}, {19, 3, 14}, {35, 5, 6},
+                         {64, 2, 2}, {16, 1, 4}, {1000, 5, 4}}) {
     Tensor x = random_tensor({1, C, H, W}, 7);
     x[x.numel() / 2] = std::numeric_limits<float>::quiet_NaN();
     x[0] = std::numeric_limits<float>::quiet_NaN();
