@@ -17,8 +17,8 @@ namespace squeezenet::avx2 {
 constexpr int kTileChannels = 16;  // the unit of output channels: weights are packed in blocks of 16
 constexpr int kMaxTileBlocks = 4;  // blocks side by side in the widest register tile (AVX-512's Winograd)
 // Winograd tiles transformed together: their transformed inputs, [n*n][tiles][C], and products,
-// [tiles][n*n][up to 64], stay in L2.
-constexpr int kWinogradBlockTiles = 24;
+// [tiles][n*n][up to 64], stay in L2. Blocks are kWinogradBlockStep tiles, the last up to kWinogradBlockTiles.
+constexpr int kWinogradBlockStep = 24, kWinogradBlockTiles = 30;
 
 using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
 

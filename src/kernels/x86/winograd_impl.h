@@ -123,8 +123,11 @@ void winograd_relu(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin
   float* vb = scratch;                                        // [nn][block tiles][C]
   float* mb = scratch + int64_t{nn} * avx2::kWinogradBlockTiles * C;  // [block tiles][nn][NB * 16]
   const detail::Reduction r{1, 0, C};
-  for (int64_t b0 = tile_begin; b0 < tile_end; b0 += avx2::kWinogradBlockTiles) {
-    const int count = static_cast<int>(std::min<int64_t>(avx2::kWinogradBlockTiles, tile_end - b0));
+  // Blocks of 24 tiles (whole register tiles of 6, 8 or 12 rows), the last taking up to 6 more: 49 tiles go as
+  // 24 + 25, not 24 + 24 + 1, whose last block would read all the weights again for one tile.
+  for (int64_t b0 = tile_begin, count = 0; b0 < tile_end; b0 += count) {
+    count = tile_end - b0 <= avx2::kWinogradBlockTiles ? tile_end - b0 : avx2::kWinogradBlockStep;
+
     for (int t = 0; t < count; ++t) {
       const int64_t th = (b0 + t) / tiles_w, tw = (b0 + t) % tiles_w;
       input_tile<T, W>(io.in + th * m * io.in_row + tw * m * io.in_pixel, io.in_pixel, io.in_row, C,
