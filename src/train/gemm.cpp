@@ -1,6 +1,5 @@
 #include "train/gemm.h"
 
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -8,36 +7,19 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "train/gemm_tile.h"
 #include "squeezenet/tensor.h"
 
 namespace squeezenet::train {
 namespace {
 
-constexpr int kMR = 6, kNR = 16;
+constexpr int kMR = kGemmRows, kNR = kGemmColumns;
 constexpr int64_t kKC = 256;      // reduction block: an A panel and a B panel stay in L1
 constexpr int64_t kMC = 72;       // rows of A per task (12 panels)
 constexpr int64_t kNChunk = 256;  // columns of B per task (16 panels)
 constexpr int64_t kParallelWork = int64_t{1} << 21;
 
 using Floats = std::vector<float, AlignedAllocator<float>>;
-
-// tile[6][16] = sum over kc of a[k][r] * b[k][c]; panels as packed below.
-__attribute__((target("avx2,fma"))) void tile_avx2(int64_t kc, const float* a, const float* b, float* tile) {
-  __m256 c0[kMR], c1[kMR];
-  for (int r = 0; r < kMR; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-    for (int r = 0; r < kMR; ++r) {
-      const __m256 x = _mm256_broadcast_ss(a + r);
-      c0[r] = _mm256_fmadd_ps(x, b0, c0[r]);
-      c1[r] = _mm256_fmadd_ps(x, b1, c1[r]);
-    }
-  }
-  for (int r = 0; r < kMR; ++r) {
-    _mm256_store_ps(tile + r * kNR, c0[r]);
-    _mm256_store_ps(tile + r * kNR + 8, c1[r]);
-  }
-}
 
 void tile_portable(int64_t kc, const float* a, const float* b, float* tile) {
   float acc[kMR][kNR] = {};
@@ -71,7 +53,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c
   if (!accumulate)
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
   if (k <= 0) return;
-  static const TileFn tile_fn = kernels::has_avx2_fma() ? tile_avx2 : tile_portable;
+  static const TileFn tile_fn = kernels::has_avx2_fma() ? gemm_tile_avx2 : tile_portable;
   const int64_t panels = (n + kNR - 1) / kNR;
   const int64_t row_blocks = (m + kMC - 1) / kMC, col_chunks = (n + kNChunk - 1) / kNChunk;
   Floats packed_b(static_cast<std::size_t>(panels * kNR * std::min(k, kKC)));

@@ -4,18 +4,10 @@
 
 #include <cstdint>
 
+#include "kernels/x86/isa_avx2.h"
 #include "squeezenet/model.h"
 #include "train/grad_kernels.h"
 #include "train/grad_kernels_isa.h"
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-
-#include "kernels/x86/isa_avx2.h"
 
 namespace squeezenet::train::avx2 {
 namespace {
@@ -33,8 +25,3 @@ struct Isa : x86::Avx2 {
 
 }  // namespace squeezenet::train::avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif

@@ -4,18 +4,10 @@
 
 #include <cstdint>
 
+#include "kernels/x86/isa_avx512.h"
 #include "squeezenet/model.h"
 #include "train/grad_kernels.h"
 #include "train/grad_kernels_isa.h"
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
-#endif
-
-#include "kernels/x86/isa_avx512.h"
 
 namespace squeezenet::train::avx512 {
 namespace {
@@ -33,8 +25,3 @@ struct Isa : x86::Avx512 {
 
 }  // namespace squeezenet::train::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
