@@ -3,11 +3,12 @@
 
 Every engine runs in its own process, one configuration at a time, in rounds that rotate the engines' order, so
 that a busy neighbour or a clock change hits all of them alike; a configuration's figure is the median of all its
-timed forwards over all rounds.
+timed forwards over all rounds. Five rounds by default: at batch 1 a round is a fraction of a second per engine,
+and with three, one disturbed round of an engine moved its median by up to 8 % on this shared machine.
 
 Setup, once:  scripts/install_deps.sh --bench && cmake --build build -j2 && /usr/bin/python3 bench/export_onnx.py &&
               (cd bench && npm install --ignore-scripts)
-Run:          /usr/bin/python3 bench/peers.py [--cli build/squeezenet] [--rounds 3]
+Run:          /usr/bin/python3 bench/peers.py [--cli build/squeezenet] [--rounds 5]
 Writes BENCHMARKS.md and, beside it, a bar chart of every engine's speed relative to ONNX Runtime
 (BENCHMARKS.png, with matplotlib). Engines that are not installed are left out, with a note saying why.
 """
@@ -128,7 +129,7 @@ def cpu_info():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", default=str(HERE.parent / "build" / "squeezenet"), help="the squeezenet binary")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iters-b1", type=int, default=30, help="timed forwards per round at batch 1")
     ap.add_argument("--iters-batch", type=int, default=3, help="timed forwards per round at the large batch")
     ap.add_argument("--batch", type=int, default=32)
