@@ -190,7 +190,7 @@ struct Plan::Builder {
     // pixels, over the same part of the image. One Winograd piece per thread, as large as it can be: its weight
     // panels are reused across a block of up to 24 tiles, so pieces of 8 read them three times as often.
     const int64_t tiles = avx2::winograd_tiles(tile, h, w);
-    const int64_t teams = shared ? plan.threads_ : 1, e1_pieces = chunks_for(pixels, 48) / teams * teams;
+    const int64_t teams = shared ? plan.threads_ : 1, e1_pieces = chunks_for(pixels, 48);  // a multiple of teams
     const int64_t per_team = 1 + e1_pieces / teams;
     const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
     add(l.name + ".expand", macs, teams * per_team, [=](const Context& x, int64_t first, int64_t last) {
