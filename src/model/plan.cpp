@@ -191,7 +191,7 @@ struct Plan::Builder {
     // panels are reused across a block of up to 24 tiles, so pieces of 8 read them three times as often.
     const int64_t tiles = avx2::winograd_tiles(tile, h, w);
     const int64_t teams = shared ? plan.threads_ : 1, e1_pieces = chunks_for(pixels, 48);  // a multiple of teams
-    const int64_t per_team = 1 + e1_pieces / teams;
+    const int64_t per_team = 1 + e1_pieces / teams, e1_unit = k->pixel_unit(e1->blocks());
     const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
     add(l.name + ".expand", macs, teams * per_team, [=](const Context& x, int64_t first, int64_t last) {
       const float* f = x.lane.buffer[frame];
@@ -213,7 +213,7 @@ struct Plan::Builder {
         } else {
           io.in = f + interior;
           io.out = x.lane.buffer[out];
-          const auto [p0, p1] = piece(pixels, k->pixel_unit(e1->blocks()), team * (per_team - 1) + j - 1, e1_pieces);
+          const auto [p0, p1] = piece(pixels, e1_unit, team * (per_team - 1) + j - 1, e1_pieces);
           k->conv_relu(*e1, io, p0, p1, 0, e1->blocks());
         }
       }

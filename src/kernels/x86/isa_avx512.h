@@ -74,7 +74,6 @@ struct Avx512 {
             _mm512_mask_permutexvar_ps(t, kInterleave3.is_blue[m], _mm512_loadu_si512(kInterleave3.pixel[m]), b));
     }
   }
-
 };
 
 }  // namespace squeezenet::x86

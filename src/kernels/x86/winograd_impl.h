@@ -127,7 +127,6 @@ void winograd_relu(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin
   // 24 + 25, not 24 + 24 + 1, whose last block would read all the weights again for one tile.
   for (int64_t b0 = tile_begin, count = 0; b0 < tile_end; b0 += count) {
     count = tile_end - b0 <= avx2::kWinogradBlockTiles ? tile_end - b0 : avx2::kWinogradBlockStep;
-
     for (int t = 0; t < count; ++t) {
       const int64_t th = (b0 + t) / tiles_w, tw = (b0 + t) % tiles_w;
       input_tile<T, W>(io.in + th * m * io.in_row + tw * m * io.in_pixel, io.in_pixel, io.in_row, C,
