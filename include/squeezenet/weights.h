@@ -1,6 +1,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "squeezenet/tensor.h"
 
@@ -16,6 +17,9 @@ namespace squeezenet {
 struct WeightFile {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;
+  // Weight-shared tensors (.net, .sqz): the codebook each was decoded from, entry 0 = 0.0 for pruned weights,
+  // in the file's order. Writers of shared formats reuse it so that re-encoding keeps every code.
+  std::map<std::string, std::vector<float>> codebooks;
 };
 
 enum class Format {
@@ -23,9 +27,10 @@ enum class Format {
   pth,               // torch.save zip (torch >= 1.6), read + write
   pth_legacy,        // torch.save legacy pickle (the official 2017 torchvision files), read
   caffemodel,        // Caffe NetParameter protobuf, read + write (needs a prototxt-free layer naming)
-  deep_compression,  // Han et al.'s compressed_SqueezeNet.net, read
+  deep_compression,  // Han et al.'s compressed_SqueezeNet.net, read + write
   npy_dir,           // a folder of MXNet-Gluon-named .npy files (ONNX model zoo squeezenet1.1), read
   ncnn,              // ncnn .param + .bin (fp32 or fp16 storage), read
+  sqz,               // the project's compressed format (docs/sqz-format.md), read + write
 };
 
 std::string format_name(Format f);

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "formats/readers.h"
+#include "formats/sqz.h"
 #include "squeezenet/error.h"
 #include "util/io.h"
 
@@ -17,7 +18,7 @@ constexpr FormatInfo kFormats[] = {
     {Format::safetensors, "safetensors"},   {Format::pth, "pth"},
     {Format::pth_legacy, "pth-legacy"},     {Format::caffemodel, "caffemodel"},
     {Format::deep_compression, "deep-compression"}, {Format::npy_dir, "npy-dir"},
-    {Format::ncnn, "ncnn"},
+    {Format::ncnn, "ncnn"},                 {Format::sqz, "sqz"},
 };
 
 std::string head_of(const std::string& path, std::size_t n) {
@@ -59,6 +60,7 @@ Format detect_format(const std::string& path) {
   }
   const std::string head = head_of(path, 16);
   if (head.size() >= 4 && head.compare(0, 4, "PK\x03\x04", 4) == 0) return Format::pth;
+  if (head.compare(0, 4, "SQZN") == 0) return Format::sqz;
   // The legacy torch.save stream starts with a pickled magic number: PROTO 2, then a LONG1.
   if (head.size() >= 3 && static_cast<unsigned char>(head[0]) == 0x80 && head[2] == '\x8a') return Format::pth_legacy;
   if (head.compare(0, 7, "7767517") == 0 || ends_with(path, ".param")) return Format::ncnn;
@@ -67,7 +69,7 @@ Format detect_format(const std::string& path) {
   if (ends_with(path, ".net")) return Format::deep_compression;
   // safetensors: 8-byte header length, then a JSON object.
   if (head.size() >= 9 && head[8] == '{') return Format::safetensors;
-  throw Error(path + ": unrecognised weights format (known: .safetensors, .pth, .caffemodel, .net, .param, "
+  throw Error(path + ": unrecognised weights format (known: .safetensors, .pth, .caffemodel, .net, .sqz, .param, "
               "a folder of .npy files); name the format with --format");
 }
 
@@ -82,6 +84,7 @@ WeightFile load_weights(const std::string& path, Format format) {
     case Format::deep_compression: return read_deep_compression(path);
     case Format::npy_dir: return read_npy_dir(path);
     case Format::ncnn: return read_ncnn(path);
+    case Format::sqz: return read_sqz(path);
   }
   throw Error(path + ": unsupported format");
 }
@@ -90,7 +93,9 @@ Format format_for_output(const std::string& path) {
   if (ends_with(path, ".safetensors")) return Format::safetensors;
   if (ends_with(path, ".pth") || ends_with(path, ".pt")) return Format::pth;
   if (ends_with(path, ".caffemodel")) return Format::caffemodel;
-  throw Error(path + ": cannot tell the output format from the name (use .safetensors, .pth or .caffemodel)");
+  if (ends_with(path, ".net")) return Format::deep_compression;
+  if (ends_with(path, ".sqz")) return Format::sqz;
+  throw Error(path + ": cannot tell the output format from the name (use .safetensors, .pth, .caffemodel, .net or .sqz)");
 }
 
 void save_weights(const WeightFile& weights, const std::string& path, Format format) {
@@ -98,6 +103,8 @@ void save_weights(const WeightFile& weights, const std::string& path, Format for
     case Format::safetensors: write_file_atomic(path, write_safetensors(weights)); return;
     case Format::pth: write_file_atomic(path, write_pth(weights)); return;
     case Format::caffemodel: write_file_atomic(path, write_caffemodel(weights)); return;
+    case Format::deep_compression: write_file_atomic(path, write_deep_compression(weights)); return;
+    case Format::sqz: write_file_atomic(path, write_sqz(weights)); return;
     default: throw Error(path + ": cannot write the " + format_name(format) + " format");
   }
 }

@@ -25,6 +25,7 @@ WeightFile read_caffemodel_bytes(std::string_view bytes, const std::string& name
 
 WeightFile read_deep_compression(const std::string& path);
 WeightFile read_deep_compression_bytes(std::string_view bytes, const std::string& path);
+std::string write_deep_compression(const WeightFile& weights);  // needs <= 255 distinct weights per layer
 WeightFile read_npy_dir(const std::string& dir);
 WeightFile read_ncnn(const std::string& param_path);  // the .bin is the .param's name with .bin
 // The same reader on the .param text and .bin bytes in memory; the names are used in error messages.

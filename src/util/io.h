@@ -33,6 +33,8 @@ class ByteReader {
 };
 
 float half_to_float(uint16_t h);
+// Round to nearest even; out-of-range values become infinity, as in IEEE conversion.
+uint16_t float_to_half(float f);
 
 }  // namespace squeezenet
 

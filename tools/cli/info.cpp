@@ -3,6 +3,8 @@
 
 #include "commands.h"
 #include "common.h"
+#include "formats/sqz.h"
+#include "sqz_report.h"
 
 namespace squeezenet::cli {
 
@@ -15,7 +17,7 @@ std::string grouped(int64_t v) {
 }  // namespace
 
 void register_info(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Print the network layer by layer: output shape, parameters, MACs");
+  auto* cmd = app.add_subcommand("info", "Print the network layer by layer: output shape, parameters, MACs (and for a .sqz, its bytes by layer and part)");
   auto src = std::make_shared<ModelSource>();
   auto input = std::make_shared<int>(224);
   src->add_options(*cmd);
@@ -38,6 +40,12 @@ void register_info(CLI::App& app) {
     std::printf("%-14s %-18s %-18s %12s %15s\n", "total", "", "", grouped(params).c_str(), grouped(macs).c_str());
     std::printf("parameters: %s (%.2f MB as float32)\n", grouped(model.num_parameters()).c_str(),
                 static_cast<double>(model.num_parameters()) * 4.0 / 1e6);
+    if (!src->weights.empty() && detect_format(src->weights) == Format::sqz) {
+      SqzStats stats;
+      read_sqz(src->weights, &stats);
+      std::printf("\n%s: %llu bytes\n", src->weights.c_str(), static_cast<unsigned long long>(stats.file_bytes));
+      print_sqz_report(stats);
+    }
   });
 }
 
