@@ -19,7 +19,7 @@ namespace {
 struct Opts {
   ClassifierSource src;
   std::string dir, csv, predictions;
-  int batch = 32, every = 1, limit = 0;
+  int batch = 32, every = 1, offset = 0, limit = 0;
   bool quiet = false;
 };
 
@@ -44,7 +44,7 @@ void run(const Opts& o) {
     throw Error(o.dir + ": " + std::to_string(folder.class_names.size()) + " classes, but the model has " +
                 std::to_string(classes) + " outputs");
   std::vector<LabelledImage> items;
-  for (std::size_t i = 0; i < folder.images.size(); i += static_cast<std::size_t>(o.every))
+  for (std::size_t i = static_cast<std::size_t>(o.offset); i < folder.images.size(); i += static_cast<std::size_t>(o.every))
     if (o.limit == 0 || static_cast<int>(items.size()) < o.limit) items.push_back(folder.images[i]);
 
   std::vector<ClassTally> tally(static_cast<std::size_t>(classes));
@@ -143,6 +143,9 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--predictions", o->predictions, "Write each image's label and top-5 here (CSV)");
   cmd->add_option("--batch", o->batch, "Images per forward")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--every", o->every, "Use every k-th image only")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--offset", o->offset,
+                  "Start at this position of the sorted image list (--every 2 --offset 1: the odd positions)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--limit", o->limit, "Stop after this many images (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_flag("-q,--quiet", o->quiet, "No progress bar");
   cmd->callback([o] { run(*o); });

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The Deep Compression table of README.md: compresses the authors' v1.0 file and torchvision's squeezenet1_1
+# (the fp16 ncnn copy) at several bit widths, densities and k-means starts, and evaluates each .sqz on the test
+# half of imagenet-sample-1000 (odd positions of the sorted names; the even ones are reserved for tuning).
+#   scripts/compress_table.sh [BUILD_DIR]        prints Markdown rows and writes OUT/rows.tsv for the plot
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli="${1:-build}/squeezenet"
+data="${SQUEEZENET_DATA:-../shared/data}"
+out="${OUT:-build/compress}"
+mkdir -p "$out"
+dc="$data/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net"
+tv="$data/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param"
+: > "$out/rows.tsv"
+row() {  # series, label, weights, compress arguments (empty: evaluate the weights as they are)
+  local series="$1" label="$2" weights="$3" file
+  shift 3
+  if [ $# -gt 0 ]; then
+    file="$out/$series-$label.sqz"
+    "$cli" compress -w "$weights" --out "$file" "$@" | tail -1 >&2
+  else
+    file="$weights"
+  fi
+  local bytes json top1 top5
+  bytes=$(du -b "$file" | cut -f1)
+  json=$("$cli" eval -q -w "$file" --every 2 --offset 1 "$data/imagenet-sample-1000" | tail -1)
+  top1=$(echo "$json" | sed -E 's/.*"top1":([0-9.]+).*/\1/')
+  top5=$(echo "$json" | sed -E 's/.*"top5":([0-9.]+).*/\1/')
+  printf '%s\t%s\t%s\t%s\t%s\n' "$series" "$label" "$bytes" "$top1" "$top5" >> "$out/rows.tsv"
+  printf '| %s | %s | %s | %.1f %% | %.1f %% |\n' "$series" "$label" "$bytes" "$(awk "BEGIN{print $top1*100}")" \
+    "$(awk "BEGIN{print $top5*100}")"
+}
+echo "| weights | encoding | bytes | test-half top-1 | top-5 |"
+echo "|---|---|---:|---:|---:|"
+row dc-v1.0 original-net "$dc"
+row dc-v1.0 8bit-lossless "$dc" --bits 8
+for b in 6 5 4; do row dc-v1.0 "${b}bit" "$dc" --bits "$b"; done
+row dc-v1.0 6bit-fp16 "$dc" --bits 6 --fp16
+for init in density forgy kmeans++; do
+  for b in 5 4; do row dc-v1.0 "${b}bit-$init" "$dc" --bits "$b" --init "$init"; done
+done
+row tv-1.1 dense "$tv"
+row tv-1.1 pruned-0.33 "$tv" --density 0.33
+for b in 8 6 5 4; do row tv-1.1 "pruned-0.33-${b}bit" "$tv" --density 0.33 --bits "$b" --fp16; done
+row tv-1.1 pruned-0.25-6bit "$tv" --density 0.25 --bits 6 --fp16
+row tv-1.1 pruned-0.5-6bit "$tv" --density 0.5 --bits 6 --fp16

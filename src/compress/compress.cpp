@@ -1,0 +1,68 @@
+#include "compress/compress.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "compress/prune.h"
+#include "compress/share.h"
+#include "squeezenet/error.h"
+#include "util/io.h"
+
+namespace squeezenet {
+
+namespace {
+double number(const std::string& s, const char* what) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0') throw Error(std::string(what) + ": '" + s + "' is not a number");
+  return v;
+}
+}  // namespace
+
+std::map<std::string, double> parse_per_layer(const std::string& text, const ModelConfig& config, const char* what,
+                                              bool shaped) {
+  std::map<std::string, double> out;
+  std::string names;
+  for (const ConvRef& c : conv_layers(config)) names += (names.empty() ? "" : ", ") + c.name;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      const double v = number(item, what);
+      if (shaped) {
+        out = shaped_densities(config, v);
+      } else {
+        for (const ConvRef& c : conv_layers(config)) out[c.name] = v;
+      }
+      continue;
+    }
+    std::string layer = item.substr(0, eq);
+    if (layer.size() > 7 && layer.compare(layer.size() - 7, 7, ".weight") == 0) layer.resize(layer.size() - 7);
+    bool known = false;
+    for (const ConvRef& c : conv_layers(config)) known |= c.name == layer;
+    if (!known) throw Error(std::string(what) + ": no conv layer '" + layer + "' (layers: " + names + ")");
+    out[layer] = number(item.substr(eq + 1), what);
+  }
+  return out;
+}
+
+WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, const CompressOptions& options) {
+  WeightFile out = in;  // layers left alone keep the codebook they came with
+  for (const ConvRef& c : conv_layers(config)) {
+    Tensor& w = out.tensors.at(c.name + ".weight");
+    if (auto d = options.density.find(c.name); d != options.density.end()) {
+      if (!(d->second > 0.0 && d->second <= 1.0))
+        throw Error("--density " + c.name + "=" + std::to_string(d->second) + ": must be in (0, 1]");
+      prune_by_magnitude(w, d->second);
+    }
+    if (auto b = options.bits.find(c.name); b != options.bits.end())
+      out.codebooks[c.name + ".weight"] = share_weights(w, b->second, options.init, options.half, options.seed);
+    if (options.half) {
+      Tensor& bias = out.tensors.at(c.name + ".bias");
+      for (int64_t i = 0; i < bias.numel(); ++i) bias[i] = half_to_float(float_to_half(bias[i]));
+    }
+  }
+  return out;
+}
+
+}  // namespace squeezenet

@@ -1,0 +1,28 @@
+#pragma once
+// Deep Compression's pruning and weight sharing over a whole network; entropy coding is the .sqz writer's.
+#include <map>
+#include <string>
+
+#include "compress/kmeans.h"
+#include "squeezenet/model.h"
+#include "squeezenet/weights.h"
+
+namespace squeezenet {
+
+struct CompressOptions {
+  std::map<std::string, double> density;  // per conv (state_dict prefix); absent: no pruning
+  std::map<std::string, int> bits;        // per conv; absent: no sharing (the weights stay floats)
+  KmeansInit init = KmeansInit::linear;
+  bool half = false;  // float16 codebooks and biases
+  uint64_t seed = 1;
+};
+
+// Parses "0.33" (every layer, or shaped per layer with `shaped`), "features.3.squeeze=0.5,classifier.1=0.2"
+// or both ("0.33,classifier.1=0.1"); names are checked against the network's convs.
+std::map<std::string, double> parse_per_layer(const std::string& text, const ModelConfig& config, const char* what,
+                                              bool shaped);
+
+// Prunes, then shares, each conv as the options say; the result carries the codebooks for the .sqz writer.
+WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, const CompressOptions& options);
+
+}  // namespace squeezenet
