@@ -75,8 +75,11 @@ TEST(Huffman, RoundTripsSkewedStreamsWithinTheLengthLimit) {
     canonical_table(len, count, order);
     HuffmanDecoder dec(count, order, "test");
     dec.start(stream);
-    for (uint8_t s : symbols)
-      if (cnt[s]) ASSERT_EQ(dec.next(), s);
+    for (uint8_t s : symbols) {
+      if (cnt[s]) {
+        ASSERT_EQ(dec.next(), s);
+      }
+    }
     EXPECT_TRUE(dec.at_end());
   }
   std::array<uint64_t, 256> one{};
@@ -122,9 +125,15 @@ TEST(Sqz, DenseAndSharedTensorsComeBackBitIdentical) {
   int coded = 0;
   for (const SqzTensorStats& t : stats.tensors) {
     coded += t.coded;
-    if (t.name == "features.3.expand3x3.weight") EXPECT_TRUE(t.coded && t.gaps);
-    if (t.name == "features.0.weight") EXPECT_TRUE(t.coded && !t.gaps);
-    if (t.coded) EXPECT_GE(t.code_bytes + t.gap_bytes + 1, static_cast<uint64_t>(t.code_entropy_bytes + t.gap_entropy_bytes));
+    if (t.name == "features.3.expand3x3.weight") {
+      EXPECT_TRUE(t.coded && t.gaps);
+    }
+    if (t.name == "features.0.weight") {
+      EXPECT_TRUE(t.coded && !t.gaps);
+    }
+    if (t.coded) {
+      EXPECT_GE(t.code_bytes + t.gap_bytes + 1, static_cast<uint64_t>(t.code_entropy_bytes + t.gap_entropy_bytes));
+    }
   }
   EXPECT_EQ(coded, 2);
   EXPECT_EQ(stats.file_bytes, bytes.size());

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Loading time of a .sqz against the same weights as .safetensors and as the authors' .net, interleaved.
+
+Each round runs `squeezenet info -w FILE` once per file, in rotating order, and times the whole process (start,
+read, decode, validate, print), so the figure is an upper bound on the load itself. Prints medians over the rounds
+and the ratio to safetensors.
+
+    /usr/bin/python3 bench/sqz_load.py [--cli build/squeezenet] [--rounds 30]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", default="build/squeezenet")
+    ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA", "../shared/data"))
+    ap.add_argument("--rounds", type=int, default=30)
+    args = ap.parse_args()
+    net = os.path.join(args.data, "deep-compression-squeezenet-v1.0", "compressed_SqueezeNet.net")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {"sqz 6-bit": os.path.join(tmp, "w.sqz"), "safetensors": os.path.join(tmp, "w.safetensors"),
+                 "net": os.path.join(tmp, "w.net")}
+        subprocess.run([args.cli, "compress", "-w", net, "--bits", "6", "--out", files["sqz 6-bit"]], check=True,
+                       stdout=subprocess.DEVNULL)
+        for name in ("safetensors", "net"):
+            subprocess.run([args.cli, "convert", files["sqz 6-bit"], files[name]], check=True, stdout=subprocess.DEVNULL)
+        times = {k: [] for k in files}
+        names = list(files)
+        for r in range(args.rounds):
+            for k in names[r % len(names):] + names[:r % len(names)]:
+                t = time.perf_counter()
+                subprocess.run([args.cli, "info", "-w", files[k]], check=True, stdout=subprocess.DEVNULL)
+                times[k].append(time.perf_counter() - t)
+        base = statistics.median(times["safetensors"])
+        for k in names:
+            m = statistics.median(times[k])
+            print(f"{k:12s} {os.path.getsize(files[k]):9d} bytes  median {m * 1e3:6.1f} ms  x{m / base:.2f} of safetensors")
+
+
+if __name__ == "__main__":
+    main()

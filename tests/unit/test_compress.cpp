@@ -1,0 +1,151 @@
+// Deep Compression's stages: magnitude pruning, k-means weight sharing and the compress command.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "compress/compress.h"
+#include "compress/kmeans.h"
+#include "compress/prune.h"
+#include "compress/share.h"
+#include "formats/sqz.h"
+#include "random_tensor.h"
+#include "run_cli.h"
+#include "squeezenet/error.h"
+#include "temp_dir.h"
+#include "test_env.h"
+#include "util/rng.h"
+
+namespace squeezenet {
+namespace {
+
+int64_t nonzeros(const Tensor& t) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) n += t[i] != 0.0f;
+  return n;
+}
+
+TEST(Prune, KeepsTheLargestMagnitudesAndCountsExistingZerosAsPruned) {
+  Tensor w = test::random_tensor({7, 5, 3, 3}, 2);
+  for (int64_t i = 0; i < w.numel(); i += 4) w[i] = 0.0f;
+  const Tensor before = w;
+  const int64_t kept = prune_by_magnitude(w, 0.3);
+  EXPECT_EQ(kept, std::llround(0.3 * w.numel()));
+  float smallest_kept = 1e9f, largest_pruned = 0.0f;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    if (w[i] != 0.0f) {
+      EXPECT_EQ(w[i], before[i]);
+      smallest_kept = std::min(smallest_kept, std::fabs(w[i]));
+    } else {
+      largest_pruned = std::max(largest_pruned, std::fabs(before[i]));
+    }
+  }
+  EXPECT_GE(smallest_kept, largest_pruned);
+  Tensor sparse = before;
+  EXPECT_EQ(prune_by_magnitude(sparse, 1.0), nonzeros(before));  // density 1 prunes nothing new
+}
+
+TEST(Prune, ShapedDensitiesMeetTheGlobalTarget) {
+  for (Arch arch : {Arch::squeezenet1_0, Arch::squeezenet1_1}) {
+    ModelConfig c;
+    c.arch = arch;
+    const auto d = shaped_densities(c, 0.33);
+    double kept = 0, total = 0;
+    for (const ConvRef& conv : conv_layers(c)) {
+      const double n = double(conv.spec.out_channels) * conv.spec.in_channels * conv.spec.kernel * conv.spec.kernel;
+      kept += d.at(conv.name) * n;
+      total += n;
+    }
+    EXPECT_NEAR(kept / total, 0.33, 1e-6);
+    EXPECT_LT(d.at("classifier.1"), d.at("features.0"));
+  }
+}
+
+TEST(Kmeans, EveryStartFindsWellSeparatedClusters) {
+  Rng rng(4);
+  std::vector<float> values;
+  const float centres[] = {-2.0f, -0.5f, 1.0f, 3.0f};
+  for (int i = 0; i < 4000; ++i) values.push_back(centres[i % 4] + static_cast<float>(rng.uniform(-0.05, 0.05)));
+  for (KmeansInit init : {KmeansInit::linear, KmeansInit::density, KmeansInit::forgy, KmeansInit::kmeans_pp}) {
+    if (init == KmeansInit::forgy) continue;  // random picks may start two centroids in one cluster
+    const auto c = kmeans_1d(values, 4, init, 7);
+    ASSERT_EQ(c.size(), 4u);
+    for (int j = 0; j < 4; ++j) EXPECT_NEAR(c[j], centres[j], 0.01) << static_cast<int>(init) << " " << j;
+  }
+  const auto f = kmeans_1d(values, 4, KmeansInit::forgy, 7);
+  EXPECT_TRUE(std::is_sorted(f.begin(), f.end()));
+  EXPECT_EQ(parse_kmeans_init("kmeans++"), KmeansInit::kmeans_pp);
+  EXPECT_THROW(parse_kmeans_init("random"), Error);
+  EXPECT_EQ(nearest({-1.0f, 0.5f, 2.0f}, 0.0f), 1u);
+  EXPECT_EQ(nearest({-1.0f, 0.5f, 2.0f}, -5.0f), 0u);
+}
+
+TEST(Share, ZerosStayZeroAndNoOtherWeightBecomesZero) {
+  Tensor w = test::random_tensor({16, 8, 3, 3}, 8);
+  prune_by_magnitude(w, 0.4);
+  w[w.numel() - 1] = 1e-7f;  // the smallest weight must keep a non-zero centroid
+  const Tensor before = w;
+  const auto codebook = share_weights(w, 4, KmeansInit::linear, true, 1);
+  EXPECT_LE(codebook.size(), 16u);
+  EXPECT_EQ(codebook[0], 0.0f);
+  std::set<float> distinct;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    EXPECT_EQ(w[i] == 0.0f, before[i] == 0.0f) << i;
+    if (w[i] != 0.0f) distinct.insert(w[i]);
+    EXPECT_NE(std::find(codebook.begin(), codebook.end(), w[i]), codebook.end());
+  }
+  EXPECT_LE(distinct.size(), 15u);
+  // Few distinct values: they are the codebook and nothing moves.
+  Tensor few({3, 3}, 0.25f);
+  few[4] = -0.5f;
+  few[5] = 0.0f;
+  const Tensor copy = few;
+  EXPECT_EQ(share_weights(few, 2, KmeansInit::linear, false, 1), (std::vector<float>{0.0f, -0.5f, 0.25f}));
+  EXPECT_EQ(max_abs_diff(few, copy), 0.0f);
+}
+
+TEST(CompressCli, SharesPrunesAndRefusesUnknownLayers) {
+  const std::string net = test::data_dir() + "/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net";
+  ASSERT_TRUE(std::filesystem::exists(net)) << net;
+  test::TempDir dir;
+  const std::string lossless = dir.file("8.sqz"), six = dir.file("6.sqz");
+  auto r = test::run_cli("compress -w '" + net + "' --bits 8 --out '" + lossless + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const WeightFile original = load_weights(net), same = load_weights(lossless);
+  for (const auto& [name, t] : original.tensors) EXPECT_EQ(max_abs_diff(t, same.tensors.at(name)), 0.0f) << name;
+
+  r = test::run_cli("compress -w '" + net + "' --bits 6,classifier.1=4 --density features.0=0.5 --out '" + six + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote"), std::string::npos);
+  const WeightFile small = load_weights(six);
+  EXPECT_EQ(nonzeros(small.tensors.at("features.0.weight")), 96 * 3 * 7 * 7 / 2);
+  for (const auto& [name, t] : small.tensors) {
+    if (t.ndim() < 4) continue;
+    std::set<float> distinct;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (t[i] != 0.0f) distinct.insert(t[i]);
+      // without pruning, a layer keeps exactly the authors' zeros
+      if (name != "features.0.weight") {
+        ASSERT_EQ(t[i] == 0.0f, original.tensors.at(name)[i] == 0.0f) << name;
+      }
+    }
+    EXPECT_LE(distinct.size(), name == "classifier.1.weight" ? 15u : 63u) << name;
+  }
+  EXPECT_LT(std::filesystem::file_size(six), std::filesystem::file_size(lossless));
+
+  r = test::run_cli("compress -w '" + net + "' --density features.99.squeeze=0.5 --out '" + dir.file("x.sqz") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("features.99.squeeze"), std::string::npos) << r.output;
+  r = test::run_cli("compress -w '" + net + "' --bits 9 --out '" + dir.file("x.sqz") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.sqz")));
+
+  r = test::run_cli("info -w '" + six + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("entropy"), std::string::npos);
+  EXPECT_NE(r.output.find("classifier.1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace squeezenet
