@@ -8,8 +8,10 @@
 #include "compress/compress.h"
 #include "compress/kmeans.h"
 #include "compress/prune.h"
+#include "compress/retrain.h"
 #include "compress/share.h"
 #include "formats/sqz.h"
+#include "squeezenet/dataset.h"
 #include "random_tensor.h"
 #include "run_cli.h"
 #include "squeezenet/error.h"
@@ -103,6 +105,46 @@ TEST(Share, ZerosStayZeroAndNoOtherWeightBecomesZero) {
   const Tensor copy = few;
   EXPECT_EQ(share_weights(few, 2, KmeansInit::linear, false, 1), (std::vector<float>{0.0f, -0.5f, 0.25f}));
   EXPECT_EQ(max_abs_diff(few, copy), 0.0f);
+}
+
+TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
+  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
+  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
+  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
+  images.resize(4);
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 3);
+  CompressOptions o;
+  o.density = shaped_densities(c, 0.4);
+  for (const ConvRef& conv : conv_layers(c)) o.bits[conv.name] = 3;
+  WeightFile student = compress_weights(teacher.to_weights("torchvision"), c, o);
+  const WeightFile before = student;
+  RetrainOptions ro;
+  ro.epochs = 2;
+  ro.batch_size = 2;
+  ro.lr = 1e-3;
+  std::vector<double> losses;
+  tune_centroids(student, teacher, images, ro, [&](int, double loss) { losses.push_back(loss); });
+  ASSERT_EQ(losses.size(), 2u);
+  EXPECT_TRUE(std::isfinite(losses[0]) && losses[0] > 0);
+  int moved = 0;
+  for (const auto& [name, codebook] : student.codebooks) {
+    const Tensor& w = student.tensors.at(name);
+    const Tensor& w0 = before.tensors.at(name);
+    const std::vector<float>& cb0 = before.codebooks.at(name);
+    ASSERT_EQ(codebook.size(), cb0.size());
+    for (std::size_t k = 1; k < codebook.size(); ++k) moved += codebook[k] != cb0[k];
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      ASSERT_EQ(w[i] == 0.0f, w0[i] == 0.0f) << name << " " << i;
+      // the same code, now pointing at its moved centroid
+      if (w0[i] != 0.0f) {
+        const auto k = std::find(cb0.begin(), cb0.end(), w0[i]) - cb0.begin();
+        ASSERT_EQ(w[i], codebook[static_cast<std::size_t>(k)]) << name << " " << i;
+      }
+    }
+  }
+  EXPECT_GT(moved, 0);
 }
 
 TEST(CompressCli, SharesPrunesAndRefusesUnknownLayers) {

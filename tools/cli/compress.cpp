@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "common.h"
 #include "compress/compress.h"
+#include "compress/retrain.h"
+#include "squeezenet/dataset.h"
 #include "formats/sqz.h"
 #include "sqz_report.h"
 #include "squeezenet/error.h"
@@ -19,9 +21,11 @@ void register_compress(CLI::App& app) {
       "Without --density nothing is pruned (zeros already there stay zeros); without --bits nothing is shared,\n"
       "and a layer with at most 255 distinct values is coded losslessly with those values as its codebook.");
   struct Opts {
-    std::string weights, out, bits, density, init = "linear";
+    std::string weights, out, bits, density, init = "linear", tune;
     bool half = false;
     uint64_t seed = 1;
+    int epochs = 2, tune_every = 1;
+    double lr = 1e-4;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("-w,--weights", o->weights, "Weights to compress (any format `info` reads)")->required();
@@ -34,6 +38,14 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--init", o->init, "k-means start: linear | density | forgy | kmeans++")->capture_default_str();
   cmd->add_flag("--fp16", o->half, "Round codebooks and biases to float16");
   cmd->add_option("--seed", o->seed, "Seed of the random k-means starts")->capture_default_str();
+  cmd->add_option("--tune", o->tune,
+                  "Retrain the shared layers' centroids on these images (a folder eval reads), distilled from the "
+                  "uncompressed model's outputs: no labels are used");
+  cmd->add_option("--tune-every", o->tune_every,
+                  "Tune on every k-th image of the sorted folder, from the first (2: the even positions)")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (SGD, momentum 0.9)")->capture_default_str();
   cmd->callback([o] {
     const auto start = std::chrono::steady_clock::now();
     WeightFile in = load_weights(o->weights);
@@ -53,7 +65,22 @@ void register_compress(CLI::App& app) {
     options.init = parse_kmeans_init(o->init);
     options.half = o->half;
     options.seed = o->seed;
-    const WeightFile out = compress_weights(base, config, options);
+    WeightFile out = compress_weights(base, config, options);
+    if (!o->tune.empty()) {
+      const LabelledFolder folder = scan_labelled_folder(o->tune);
+      std::vector<LabelledImage> images;
+      for (std::size_t i = 0; i < folder.images.size(); i += static_cast<std::size_t>(o->tune_every))
+        images.push_back(folder.images[i]);
+      RetrainOptions ro;
+      ro.epochs = o->epochs;
+      ro.lr = o->lr;
+      ro.preset = parse_preset(in.metadata.count("preset") ? in.metadata["preset"] : "torchvision");
+      std::printf("tuning the centroids on %zu images of %s\n", images.size(), o->tune.c_str());
+      tune_centroids(out, model, images, ro, [](int epoch, double loss) {
+        std::printf("epoch %d: distillation loss %.4f\n", epoch + 1, loss);
+        std::fflush(stdout);
+      });
+    }
     Model::from_weights(out, o->out);  // never write a file that would not load
     SqzStats stats;
     const std::string bytes = write_sqz(out, &stats);
