@@ -319,10 +319,11 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
 Plan::~Plan() = default;
 
 int64_t Plan::packed_weight_bytes() const {
-  std::size_t floats = 0;
-  for (const auto& c : convs_) floats += c->panels.size() + c->bias.size();
-  for (const auto& c : winograds_) floats += c->panels.size() + c->bias.size();
-  return static_cast<int64_t>(floats * sizeof(float));
+  std::size_t bytes = 0;
+  for (const auto& c : convs_)
+    bytes += (c->panels.size() + c->bias.size()) * sizeof(float) + c->bf16_panels.size() * sizeof(uint16_t);
+  for (const auto& c : winograds_) bytes += (c->panels.size() + c->bias.size()) * sizeof(float);
+  return static_cast<int64_t>(bytes);
 }
 
 void Plan::run(const float* input_nchw, float* logits) {

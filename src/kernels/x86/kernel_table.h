@@ -7,8 +7,8 @@
 namespace squeezenet::x86 {
 
 struct KernelTable {
-  const char* isa;     // "avx2", "avx512"
-  const char* family;  // what users see: "avx2-fp32", "avx512-fp32"
+  const char* isa;     // "avx2", "avx512", "avx512bf16", "reference"
+  const char* family;  // what users see: "avx2-fp32", "avx512-fp32", "avx512bf16", "reference-bf16"
   Precision precision;
   int tile_pixels;  // pixel or Winograd tile ranges cut on multiples of this keep register tiles whole
   int (*pixel_unit)(int blocks);  // finer than tile_pixels for one conv: detail::pixel_unit
@@ -29,5 +29,7 @@ struct KernelTable {
 
 extern const KernelTable avx2_kernels;    // needs kernels::has_avx2_fma()
 extern const KernelTable avx512_kernels;  // needs kernels::has_avx512()
+extern const KernelTable avx512bf16_kernels;      // needs kernels::has_avx512bf16()
+extern const KernelTable reference_bf16_kernels;  // needs kernels::has_avx2_fma() for its pools
 
 }  // namespace squeezenet::x86
