@@ -1,4 +1,5 @@
-# Fails when an object compiled for AVX2 or AVX-512 (*_avx2.cpp, *_avx512.cpp, built with -mavx2 / -mavx512f)
+# Fails when an object compiled for AVX2 or AVX-512 (*_avx2.cpp, *_avx512.cpp, *_avx512bf16.cpp, built with -mavx2 /
+# -mavx512f / -mavx512bf16)
 # defines a global symbol whose name is not its ISA's: an inline function of the standard library or of the
 # portable code instantiated there would be compiled with those instructions, and the linker could keep that
 # copy for every caller, on CPUs without them. Kernels are templates on the ISA's traits or sit in its
@@ -6,7 +7,7 @@
 #   cmake -DNM=nm -DOBJECTS="a.o;b.o" -P check_isa_symbols.cmake
 set(checked 0)
 foreach(object IN LISTS OBJECTS)
-  if(NOT object MATCHES "_avx(2|512)\\.cpp\\.o$")
+  if(NOT object MATCHES "_avx(2|512|512bf16)\\.cpp\\.o$")
     continue()
   endif()
   math(EXPR checked "${checked} + 1")

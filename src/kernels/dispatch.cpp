@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "kernels/x86/kernel_table.h"
+#include "squeezenet/error.h"
 
 namespace squeezenet::kernels {
 
@@ -27,9 +28,36 @@ bool has_avx512() {
 #endif
 }
 
-const x86::KernelTable* fastest_kernels() {
-  if (!has_avx2_fma()) return nullptr;
+bool has_avx512bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool yes = has_avx512() && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+const x86::KernelTable* bf16_kernels(const char* cap) {
+  if (cap && std::string_view(cap) == "reference") {
+    if (!has_avx2_fma()) throw Error("bf16 reference kernels need AVX2 + FMA, which this CPU lacks");
+    return &x86::reference_bf16_kernels;
+  }
+  // Emulated, bf16 would be slower than fp32 here and less exact (README, "BF16"): refuse rather than mislead.
+  if (!has_avx512bf16())
+    throw Error("bf16 needs AVX512-BF16, which this CPU lacks; use --precision fp32 (faster here, and exact)");
+  return &x86::avx512bf16_kernels;
+}
+
+}  // namespace
+
+const x86::KernelTable* fastest_kernels(Precision precision) {
   const char* cap = std::getenv("SQUEEZENET_ISA");
+  if (precision == Precision::bf16) return bf16_kernels(cap);
+  if (precision != Precision::fp32) throw Error(precision_name(precision) + " is not available in this build");
+  if (!has_avx2_fma()) return nullptr;
   if (has_avx512() && !(cap && std::string_view(cap) == "avx2")) return &x86::avx512_kernels;
   return &x86::avx2_kernels;
 }

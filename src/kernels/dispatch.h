@@ -1,9 +1,7 @@
 #pragma once
 // Which kernel family this CPU can run. One binary serves every x86-64: the AVX2 and AVX-512 kernels live in
 // their own translation units and are entered only after asking here.
-namespace squeezenet::x86 {
-struct KernelTable;
-}
+#include "squeezenet/engine.h"
 
 namespace squeezenet::kernels {
 
@@ -11,9 +9,14 @@ namespace squeezenet::kernels {
 bool has_avx2_fma();
 // AVX-512F in the CPU, and the OS saving the zmm and mask registers.
 bool has_avx512();
+// AVX512-BF16 (with AVX-512F, BW and VL, which every CPU that has it has), the OS saving its state.
+bool has_avx512bf16();
 
-// The kernels this CPU runs fastest, or nullptr without AVX2 + FMA. The environment variable
-// SQUEEZENET_ISA=avx2 holds an AVX-512 machine to AVX2, to compare the two.
-const x86::KernelTable* fastest_kernels();
+// The kernels this CPU runs fastest at `precision`. fp32: nullptr without AVX2 + FMA (the reference forward
+// serves). Other precisions throw Error, in one line, where this CPU or build has no kernels for them: bf16
+// needs AVX512-BF16. The environment variable SQUEEZENET_ISA=avx2 holds an AVX-512 machine to AVX2, to compare
+// the two; SQUEEZENET_ISA=reference runs bf16 on the reference kernels (any CPU with AVX2 + FMA), to check
+// the fast ones or to see what emulating bf16 costs.
+const x86::KernelTable* fastest_kernels(Precision precision = Precision::fp32);
 
 }  // namespace squeezenet::kernels

@@ -1,6 +1,6 @@
 #pragma once
 // Implicit-GEMM convolution over one ISA's register tile: bias in the accumulators, ReLU on the way out.
-// Included by conv_avx2.cpp and kernels_avx512.cpp, each instantiating it for its own T.
+// Included by conv_avx2.cpp, kernels_avx512.cpp and kernels_avx512bf16.cpp, each instantiating it for its own T.
 #include <algorithm>
 
 #include "kernels/x86/kernels_avx2.h"
@@ -36,6 +36,17 @@ inline detail::Reduction conv_reduction(const PackedConv& c, const ConvIO& io) {
   return {c.kernel, io.in_row, c.kernel * c.in_channels};
 }
 
+// The register tile of M pixels (in[j] under pixel j's first tap) for blocks [b, b + NB), bias included: over the
+// fp32 panels, or over the family's own weight format where T brings its own tile (isa_avx512bf16.h).
+template <class T, int M, int NB>
+inline detail::Acc<T, M, NB> conv_tile(const PackedConv& c, const float* const* in, int b, const detail::Reduction& r) {
+  if constexpr (requires { T::template conv_tile<M, NB>(c, in, b, r); })
+    return T::template conv_tile<M, NB>(c, in, b, r);
+  else
+    return detail::gemm_tile<T, M, NB>(in, c.panels.data() + b * c.panel_size(), c.panel_size(),
+                                       c.bias.data() + b * kTileChannels, r);
+}
+
 template <class T>
 void conv_relu(const PackedConv& c, const ConvIO& io, int64_t pixel_begin, int64_t pixel_end, int block_begin,
                int block_end) {
@@ -45,12 +56,10 @@ void conv_relu(const PackedConv& c, const ConvIO& io, int64_t pixel_begin, int64
     g.locate(c, io, g0, std::min(pixel_end, g0 + g.capacity));
     detail::for_each_block_group<T>(block_begin, block_end, [&](auto nb, int b) {
       constexpr int NB = decltype(nb)::value;
-      const float* panel = c.panels.data() + b * c.panel_size();
-      const float* bias = c.bias.data() + b * kTileChannels;
       const int valid = std::min(NB * kTileChannels, c.out_channels - b * kTileChannels);
       const int64_t off = int64_t{b} * kTileChannels;
       detail::for_each_tile<T, NB>(g.count, [&](auto m, int i) {
-        auto a = detail::gemm_tile<T, decltype(m)::value, NB>(g.in + i, panel, c.panel_size(), bias, r);
+        auto a = conv_tile<T, decltype(m)::value, NB>(c, g.in + i, b, r);
         detail::relu(a);
         detail::store(a, g.out + i, off, valid);
       });
@@ -65,14 +74,12 @@ void conv_relu_channel_sums(const PackedConv& c, const ConvIO& io, int block_beg
   PixelGroup<T> g;
   detail::for_each_block_group<T>(block_begin, block_end, [&](auto nb, int b) {
     constexpr int NB = decltype(nb)::value, Q = NB * kTileChannels / T::lanes;
-    const float* panel = c.panels.data() + b * c.panel_size();
-    const float* bias = c.bias.data() + b * kTileChannels;
     typename T::Vec s[Q];
     for (auto& v : s) v = T::zero();
     for (int64_t g0 = 0; g0 < pixels; g0 += g.capacity) {
       g.locate(c, io, g0, std::min(pixels, g0 + g.capacity));
       detail::for_each_tile<T, NB>(g.count, [&](auto m, int i) {
-        auto a = detail::gemm_tile<T, decltype(m)::value, NB>(g.in + i, panel, c.panel_size(), bias, r);
+        auto a = conv_tile<T, decltype(m)::value, NB>(c, g.in + i, b, r);
         detail::relu(a);
         for (const auto& row : a.v)
           for (int q = 0; q < Q; ++q) s[q] = s[q] + row[q];

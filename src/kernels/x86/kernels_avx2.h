@@ -24,11 +24,18 @@ using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
 
 // A conv's weights repacked for the micro-kernel: for every block of 16 output channels one panel
 // [kernel row][kernel column][input channel][16], zero-filled past out_channels; bias likewise padded.
+// The bf16 families convert the panels once (bf16.h): per block and kernel row, the row's run of
+// (kernel column, input channel) in pairs, [pair][16][2], the odd run's last pair zero-filled; `panels` is then
+// empty, the bias stays fp32.
 struct PackedConv {
   int in_channels = 0, out_channels = 0, kernel = 1, stride = 1;
   AlignedFloats panels, bias;
+  std::vector<uint16_t, AlignedAllocator<uint16_t>> bf16_panels;
   int blocks() const { return (out_channels + kTileChannels - 1) / kTileChannels; }
   int64_t panel_size() const { return int64_t{kernel} * kernel * in_channels * kTileChannels; }
+  int run() const { return kernel * in_channels; }
+  int run_pairs() const { return (run() + 1) / 2; }
+  int64_t bf16_panel_size() const { return int64_t{kernel} * run_pairs() * 2 * kTileChannels; }
 };
 // weight [O, C, K, K] and bias [O] as torchvision stores them.
 PackedConv pack_conv(const Tensor& weight, const Tensor& bias, int stride);

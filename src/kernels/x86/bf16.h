@@ -1,0 +1,32 @@
+#pragma once
+// bfloat16 as the bf16 kernel families use it: the top half of an fp32, rounded to nearest even exactly as
+// AVX512-BF16's vcvtne2ps2bf16 rounds (zeros and denormals to a zero of the same sign, NaN stays a quiet NaN,
+// numbers too large round to infinity). Weights are rounded once when the plan is built; activations as each
+// conv reads them, which gives the same numbers as storing them in bf16 (ReLU and max-pool commute with a
+// monotonic rounding). Products of two bf16 are exact in fp32; sums are fp32.
+#include <bit>
+#include <cstdint>
+
+#include "kernels/x86/kernels_avx2.h"
+
+namespace squeezenet::bf16 {
+
+inline uint16_t round(float x) {
+  const uint32_t u = std::bit_cast<uint32_t>(x);
+  if ((u & 0x7f800000u) == 0) return static_cast<uint16_t>((u >> 16) & 0x8000u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+inline float widen(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+
+// KernelTable::prepare of the bf16 families: fp32 panels to bf16 pairs (kernels_avx2.h).
+void pack(avx2::PackedConv& conv);
+
+// The reference bf16 kernels: plain loops over the bf16 panels, the same rounding, sums in fp32 in pair order.
+// Every fast bf16 family is tested against them.
+void conv_relu(const avx2::PackedConv& conv, const avx2::ConvIO& io, int64_t pixel_begin, int64_t pixel_end,
+               int block_begin, int block_end);
+void conv_relu_channel_sums(const avx2::PackedConv& conv, const avx2::ConvIO& io, int block_begin, int block_end,
+                            float* sums);
+
+}  // namespace squeezenet::bf16

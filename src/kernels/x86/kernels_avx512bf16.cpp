@@ -1,0 +1,62 @@
+// The AVX512-BF16 family: bf16 convs on the AVX-512 register tile, the AVX-512 pools and transpose, and the
+// vdpbf16ps peak loop.
+#include <chrono>
+
+#include "kernels/x86/bf16.h"
+#include "kernels/x86/conv_impl.h"
+#include "kernels/x86/isa_avx512bf16.h"
+#include "kernels/x86/kernel_table.h"
+#include "kernels/x86/layout_impl.h"
+#include "kernels/x86/pool_impl.h"
+
+namespace squeezenet::x86 {
+namespace {
+
+// As fma_peak_gflops (peak_impl.h), with vdpbf16ps: 12 independent chains, 32 multiply-adds each per
+// instruction, from registers.
+double dpbf16_peak_gflops_avx512bf16(double seconds) {
+  constexpr int chains = 12;
+  constexpr int64_t rounds = 1 << 16;
+  __m512 a[chains];
+  for (int i = 0; i < chains; ++i) a[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+  const __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(1e-3f));
+  const __m512bh c = _mm512_cvtne2ps_pbh(_mm512_set1_ps(-1e-3f), _mm512_set1_ps(1e-3f));
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  int64_t done = 0;
+  double elapsed = 0.0;
+  do {
+    for (int64_t r = 0; r < rounds; ++r) {
+#pragma GCC unroll 12
+      for (int i = 0; i < chains; ++i) a[i] = _mm512_dpbf16_ps(a[i], b, c);
+    }
+    done += rounds;
+    elapsed = std::chrono::duration<double>(clock::now() - start).count();
+  } while (elapsed < seconds);
+  __m512 sum = a[0];
+  for (int i = 1; i < chains; ++i) sum = _mm512_add_ps(sum, a[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  volatile float sink = lanes[0];
+  (void)sink;
+  return static_cast<double>(done) * chains * 32 * 2 / elapsed / 1e9;
+}
+
+}  // namespace
+
+const KernelTable avx512bf16_kernels{"avx512bf16",
+                                     "avx512bf16",
+                                     Precision::bf16,
+                                     Avx512Bf16::split_pixels,
+                                     detail::pixel_unit<Avx512Bf16>,
+                                     bf16::pack,
+                                     conv_relu<Avx512Bf16>,
+                                     conv_relu_channel_sums<Avx512Bf16>,
+                                     nullptr,
+                                     max_pool_3x3s2_ceil<Avx512Bf16, true>,
+                                     max_pool_3x3s2_ceil<Avx512Bf16, false>,
+                                     rgb_to_nhwc<Avx512Bf16>,
+                                     "AVX512-BF16 (vdpbf16ps)",
+                                     dpbf16_peak_gflops_avx512bf16};
+
+}  // namespace squeezenet::x86

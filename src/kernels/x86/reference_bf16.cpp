@@ -1,0 +1,69 @@
+// The reference bf16 kernels, and their family: these convs, with the AVX2 pools and transposes around them.
+#include <algorithm>
+
+#include "kernels/x86/bf16.h"
+#include "kernels/x86/kernel_table.h"
+
+namespace squeezenet::bf16 {
+
+namespace {
+
+using avx2::kTileChannels;
+
+// relu(conv + bias) at one output pixel and channel: per kernel row, its run in pairs, each pair's two
+// products added in order.
+float output(const avx2::PackedConv& c, const avx2::ConvIO& io, int64_t pixel, int o) {
+  const int64_t oh = pixel / io.out_w, ow = pixel % io.out_w;
+  const float* in = io.in + oh * c.stride * io.in_row + ow * c.stride * io.in_pixel;
+  const uint16_t* w = c.bf16_panels.data() + (o / kTileChannels) * c.bf16_panel_size() + (o % kTileChannels) * 2;
+  const int run = c.run();
+  float sum = c.bias[static_cast<std::size_t>(o)];
+  for (int s = 0; s < c.kernel; ++s)
+    for (int k = 0; k < run; k += 2, w += 2 * kTileChannels) {
+      const float* x = in + s * io.in_row + k;
+      sum += widen(round(x[0])) * widen(w[0]);
+      if (k + 1 < run) sum += widen(round(x[1])) * widen(w[1]);
+    }
+  return std::max(sum, 0.0f);
+}
+
+}  // namespace
+
+void conv_relu(const avx2::PackedConv& c, const avx2::ConvIO& io, int64_t pixel_begin, int64_t pixel_end,
+               int block_begin, int block_end) {
+  const int o_end = std::min(c.out_channels, block_end * kTileChannels);
+  for (int64_t p = pixel_begin; p < pixel_end; ++p)
+    for (int o = block_begin * kTileChannels; o < o_end; ++o)
+      io.out[p / io.out_w * io.out_row + p % io.out_w * io.out_pixel + o] = output(c, io, p, o);
+}
+
+void conv_relu_channel_sums(const avx2::PackedConv& c, const avx2::ConvIO& io, int block_begin, int block_end,
+                            float* sums) {
+  const int o_end = std::min(c.out_channels, block_end * kTileChannels);
+  for (int o = block_begin * kTileChannels; o < o_end; ++o) {
+    float sum = 0.0f;
+    for (int64_t p = 0; p < io.pixels(); ++p) sum += output(c, io, p, o);
+    sums[o] = sum;
+  }
+}
+
+}  // namespace squeezenet::bf16
+
+namespace squeezenet::x86 {
+
+const KernelTable reference_bf16_kernels{"reference",
+                                         "reference-bf16",
+                                         Precision::bf16,
+                                         avx2::kTileChannels,
+                                         [](int) { return 1; },
+                                         bf16::pack,
+                                         bf16::conv_relu,
+                                         bf16::conv_relu_channel_sums,
+                                         nullptr,
+                                         avx2::max_pool_3x3s2_ceil,
+                                         avx2::max_pool_3x3s2_ceil_no_nan,
+                                         avx2::rgb_to_nhwc,
+                                         "FMA",
+                                         avx2::fma_peak_gflops};
+
+}  // namespace squeezenet::x86
