@@ -63,6 +63,11 @@ FinetuneResult finetune(const py::object& weights, const py::object& data, const
   Preset trained_with = Preset::torchvision;
   {
     py::gil_scoped_release unlocked;
+    // The OpenMP setting is the calling thread's and would outlive the call: put it back after.
+    struct RestoreThreads {
+      int n;
+      ~RestoreThreads() { omp_set_num_threads(n); }
+    } const restore{omp_get_max_threads()};
     if (threads > 0) omp_set_num_threads(threads);
     const int outputs = classes ? *classes : static_cast<int>(scan_labelled_folder(o.train_dir).class_names.size());
     Model model = train::pretrained_for_finetune(weights_path, outputs, seed, trained_with);
