@@ -1,6 +1,7 @@
 """Python threads calling logits at once: on different models (the GIL released, each its own engine) and on a
 shared one (calls take turns). Each answer must be what the same call gives alone."""
 import threading
+import time
 
 import numpy as np
 
@@ -47,3 +48,30 @@ def test_threads_sharing_one_model_take_turns(v11_pth):
     got = run_in_threads([lambda x=x: model.logits(x) for x in inputs * 2])
     for g, e in zip(got, expected * 2):
         np.testing.assert_array_equal(g, e)
+
+
+
+def test_python_runs_while_logits_computes(v11_pth):
+    """The GIL is released while the network runs: a Python thread that wakes every millisecond keeps ticking
+    during one long logits call. Were the GIL held, it could tick only just before and just after the call."""
+    path, _ = v11_pth
+    model = squeezenet.load(path, threads=1)
+    x = random_input((16, 3, 224, 224))
+    model.logits(x)
+    ticks, done = [], threading.Event()
+
+    def ticker():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    time.sleep(0.01)
+    begin = time.perf_counter()
+    model.logits(x)
+    end = time.perf_counter()
+    done.set()
+    t.join()
+    inside = sum(begin < tick < end for tick in ticks)
+    assert inside >= 10, (inside, end - begin)
