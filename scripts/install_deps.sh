@@ -10,6 +10,8 @@ PACKAGES=(
   # libraries
   libzip-dev libprotobuf-dev protobuf-compiler libturbojpeg0-dev libpng-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # the Python module, and `pip install .` of it into a venv without network
+  pybind11-dev python3-dev python3-setuptools python3-wheel python3-pip python3-venv
   # the PyTorch oracle of the tests and its helpers
   python3 python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pytest
 )

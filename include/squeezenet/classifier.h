@@ -36,6 +36,8 @@ class Classifier {
   std::vector<std::vector<Prediction>> classify(const std::vector<Image>& images, int top = 5);
   // [N, 3, H, W] preprocessed batch -> [N, num_classes] logits.
   Tensor logits(const Tensor& batch);
+  // The same on caller-owned memory (see Engine::forward).
+  void logits(const float* batch, const Shape& shape, float* out) { engine_.forward(batch, shape, out); }
 
   // Class activation map: the final conv's (post-ReLU) output for `class_index`, [h, w] (13x13 for a 224 input).
   // SqueezeNet's logit is exactly the mean of this map, so it shows where the evidence for the class lies.

@@ -42,6 +42,9 @@ class Engine {
   // Eval-mode forward: [N, 3, H, W] -> [N, num_classes], like Model::forward. Results do not depend on the
   // thread count.
   Tensor forward(const Tensor& input);
+  // The same on caller-owned memory: `input` holds numel_of(shape) floats, `logits` room for
+  // shape[0] * num_classes. Front ends that hand out their own arrays (Python's numpy) use it to copy nothing.
+  void forward(const float* input, const Shape& shape, float* logits);
 
   int threads() const { return threads_; }
   Precision precision() const { return precision_; }

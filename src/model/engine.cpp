@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "kernels/dispatch.h"
 #include "kernels/x86/kernel_table.h"
 #include "model/forward_reference.h"
@@ -49,16 +51,25 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 const char* Engine::kernel_family() const { return kernels_ ? kernels_->family : "reference-fp32"; }
 
 Tensor Engine::forward(const Tensor& input) {
-  if (!kernels_) return forward_reference(*model_, input);
   check_input(model_->config(), input.shape());
-  auto it = plans_.find(input.shape());
+  Tensor logits({input.dim(0), model_->config().num_classes});
+  forward(input.data(), input.shape(), logits.data());
+  return logits;
+}
+
+void Engine::forward(const float* input, const Shape& shape, float* logits) {
+  check_input(model_->config(), shape);
+  if (!kernels_) {
+    const Tensor out = forward_reference(*model_, Tensor(shape, input));
+    std::copy_n(out.data(), out.numel(), logits);
+    return;
+  }
+  auto it = plans_.find(shape);
   if (it == plans_.end()) {
     if (plans_.size() >= kMaxPlans) plans_.clear();
-    it = plans_.emplace(input.shape(), std::make_unique<Plan>(*model_, input.shape(), threads_, kernels_)).first;
+    it = plans_.emplace(shape, std::make_unique<Plan>(*model_, shape, threads_, kernels_)).first;
   }
-  Tensor logits({input.dim(0), model_->config().num_classes});
-  it->second->run(input.data(), logits.data());
-  return logits;
+  it->second->run(input, logits);
 }
 
 }  // namespace squeezenet

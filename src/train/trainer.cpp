@@ -145,6 +145,15 @@ void check_datasets(const LabelledFolder& train, const LabelledFolder& val, int 
                 std::to_string(train.class_names.size()) + ")");
 }
 
+Model pretrained_for_finetune(const std::string& weights, int classes, uint64_t seed, Preset& preset) {
+  const WeightFile wf = load_weights(weights);
+  Model model = Model::from_weights(wf, weights);
+  const auto it = wf.metadata.find("preset");
+  preset = it == wf.metadata.end() || it->second.empty() ? Preset::torchvision : parse_preset(it->second);
+  if (classes != model.config().num_classes) model = with_new_classifier(model, classes, seed);
+  return model;
+}
+
 TrainResult train(Model& model, const TrainOptions& o) {
   if (o.epochs < 1 || o.iter_size < 1) throw Error("--epochs and --iter-size must be at least 1");
   const LabelledFolder train_set = scan_labelled_folder(o.train_dir);
@@ -255,6 +264,9 @@ TrainResult train(Model& model, const TrainOptions& o) {
         progress_bar(epoch, o.epochs, b + 1, batches, seen ? loss_sum / static_cast<double>(seen) : 0.0,
                      seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0, ips,
                      elapsed / static_cast<double>(b + 1 - start_batch) * static_cast<double>(batches - b - 1));
+      if (o.on_progress)
+        o.on_progress({epoch + 1, o.epochs, b + 1, batches, seen ? loss_sum / static_cast<double>(seen) : 0.0,
+                       seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0, ips, lr});
       if (boundary && (g_stop || (o.max_steps > 0 && steps_this_run >= o.max_steps)) && b + 1 < batches) {
         save(epoch, b + 1);
         result.interrupted = true;
@@ -278,6 +290,9 @@ TrainResult train(Model& model, const TrainOptions& o) {
     std::fprintf(stderr, "epoch %d/%d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f s, %.1f img/s\n",
                  epoch + 1, o.epochs, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc, m.seconds,
                  m.images_per_s);
+    if (o.on_progress)
+      o.on_progress({epoch + 1, o.epochs, batches, batches, m.train_loss, m.train_acc, m.images_per_s, lr, true,
+                     m.val_loss, m.val_acc});
     csv += csv_line(epoch + 1, m);
     write_file_atomic(csv_path, csv);
     write_png(plot_curves(curves_of(csv)), plot_path);

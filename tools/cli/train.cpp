@@ -7,7 +7,6 @@
 
 #include "commands.h"
 #include "squeezenet/error.h"
-#include "squeezenet/weights.h"
 #include "train/trainer.h"
 
 namespace squeezenet::cli {
@@ -67,19 +66,16 @@ void run(Opts& o, bool finetune) {
   const int classes = o.classes > 0 ? o.classes : data_classes;
 
   Model model;
-  std::string preset = o.preset;
+  Preset preset = Preset::torchvision;
   if (finetune) {
-    const WeightFile wf = load_weights(o.weights);
-    model = Model::from_weights(wf, o.weights);
-    if (preset.empty()) preset = wf.metadata.count("preset") ? wf.metadata.at("preset") : "torchvision";
-    if (classes != model.config().num_classes) model = with_new_classifier(model, classes, o.run.seed);
+    model = train::pretrained_for_finetune(o.weights, classes, o.run.seed, preset);
     if (o.freeze != "none" && o.freeze != "features")
       throw Error("--freeze takes 'features' or 'none', not '" + o.freeze + "'");
     o.run.classifier_only = o.freeze == "features";
   } else {
     model = Model(ModelConfig{parse_arch(o.arch), classes, o.dropout}, o.run.seed);
   }
-  o.run.preset = parse_preset(preset.empty() ? "torchvision" : preset);
+  o.run.preset = o.preset.empty() ? preset : parse_preset(o.preset);
   const train::TrainResult r = train::train(model, o.run);
   std::printf("best validation accuracy %.2f%% (epoch %d); weights in %s/best.safetensors\n", 100.0 * r.best_val_acc,
               r.best_epoch, o.run.out_dir.c_str());
