@@ -17,7 +17,7 @@ constexpr FormatInfo kFormats[] = {
     {Format::safetensors, "safetensors"},   {Format::pth, "pth"},
     {Format::pth_legacy, "pth-legacy"},     {Format::caffemodel, "caffemodel"},
     {Format::deep_compression, "deep-compression"}, {Format::npy_dir, "npy-dir"},
-    {Format::ncnn, "ncnn"},
+    {Format::ncnn, "ncnn"},                 {Format::onnx, "onnx"},
 };
 
 std::string head_of(const std::string& path, std::size_t n) {
@@ -65,10 +65,11 @@ Format detect_format(const std::string& path) {
   if (ends_with(path, ".safetensors")) return Format::safetensors;
   if (ends_with(path, ".caffemodel")) return Format::caffemodel;
   if (ends_with(path, ".net")) return Format::deep_compression;
+  if (ends_with(path, ".onnx")) return Format::onnx;
   // safetensors: 8-byte header length, then a JSON object.
   if (head.size() >= 9 && head[8] == '{') return Format::safetensors;
   throw Error(path + ": unrecognised weights format (known: .safetensors, .pth, .caffemodel, .net, .param, "
-              "a folder of .npy files); name the format with --format");
+              ".onnx, a folder of .npy files); name the format with --format");
 }
 
 WeightFile load_weights(const std::string& path) { return load_weights(path, detect_format(path)); }
@@ -82,6 +83,7 @@ WeightFile load_weights(const std::string& path, Format format) {
     case Format::deep_compression: return read_deep_compression(path);
     case Format::npy_dir: return read_npy_dir(path);
     case Format::ncnn: return read_ncnn(path);
+    case Format::onnx: return read_onnx(path);
   }
   throw Error(path + ": unsupported format");
 }
@@ -90,7 +92,8 @@ Format format_for_output(const std::string& path) {
   if (ends_with(path, ".safetensors")) return Format::safetensors;
   if (ends_with(path, ".pth") || ends_with(path, ".pt")) return Format::pth;
   if (ends_with(path, ".caffemodel")) return Format::caffemodel;
-  throw Error(path + ": cannot tell the output format from the name (use .safetensors, .pth or .caffemodel)");
+  if (ends_with(path, ".onnx")) return Format::onnx;
+  throw Error(path + ": cannot tell the output format from the name (use .safetensors, .pth, .caffemodel or .onnx)");
 }
 
 void save_weights(const WeightFile& weights, const std::string& path, Format format) {
@@ -98,6 +101,7 @@ void save_weights(const WeightFile& weights, const std::string& path, Format for
     case Format::safetensors: write_file_atomic(path, write_safetensors(weights)); return;
     case Format::pth: write_file_atomic(path, write_pth(weights)); return;
     case Format::caffemodel: write_file_atomic(path, write_caffemodel(weights)); return;
+    case Format::onnx: write_file_atomic(path, write_onnx(weights)); return;
     default: throw Error(path + ": cannot write the " + format_name(format) + " format");
   }
 }
