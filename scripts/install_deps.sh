@@ -8,17 +8,19 @@ PACKAGES=(
   # build
   cmake g++ make pkg-config
   # libraries
-  libzip-dev libprotobuf-dev protobuf-compiler libturbojpeg0-dev libpng-dev libcurl4-openssl-dev libssl-dev
+  libzip-dev libprotobuf-dev protobuf-compiler libonnx-dev libturbojpeg0-dev libpng-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   # the Python module, and `pip install .` of it into a venv without network
   pybind11-dev python3-dev python3-setuptools python3-wheel python3-pip python3-venv
   # the PyTorch oracle of the tests and its helpers
-  python3 python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pytest
+  python3 python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pytest python3-onnx
+  # ONNX Runtime, the other engine our .onnx files are checked in (npm onnxruntime-node, see scripts/test.sh)
+  nodejs npm
 )
 for option in "$@"; do
   case "$option" in
     --fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;
-    --bench) PACKAGES+=(nodejs npm python3-matplotlib libopenblas0) ;;
+    --bench) PACKAGES+=(python3-matplotlib libopenblas0) ;;
     *) echo "usage: $0 [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done

@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# ONNX Runtime for the .onnx export checks (about 30 s); without the npm registry those checks are skipped.
+npm install --prefix bench --ignore-scripts --no-package-lock --no-audit --no-fund --loglevel=error ||
+  echo "npm install failed: the ONNX Runtime checks will be skipped"
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 900

@@ -31,6 +31,7 @@ enum class Format {
   npy_dir,           // a folder of MXNet-Gluon-named .npy files (ONNX model zoo squeezenet1.1), read
   ncnn,              // ncnn .param + .bin (fp32 or fp16 storage), read
   sqz,               // the project's compressed format (docs/sqz-format.md), read + write
+  onnx,              // ONNX ModelProto: read (torchvision exports, the ONNX model zoo's graphs) + write (opset 13)
 };
 
 std::string format_name(Format f);
@@ -45,7 +46,7 @@ WeightFile load_weights(const std::string& path, Format format);
 
 // Writes atomically: a temporary file beside `path`, flushed and fsync'ed, then renamed over it.
 void save_weights(const WeightFile& weights, const std::string& path, Format format);
-// The format a file name asks for when writing (.safetensors, .pth, .caffemodel); throws otherwise.
+// The format a file name asks for when writing (.safetensors, .pth, .caffemodel, .onnx); throws otherwise.
 Format format_for_output(const std::string& path);
 
 }  // namespace squeezenet

@@ -19,6 +19,7 @@ constexpr FormatInfo kFormats[] = {
     {Format::pth_legacy, "pth-legacy"},     {Format::caffemodel, "caffemodel"},
     {Format::deep_compression, "deep-compression"}, {Format::npy_dir, "npy-dir"},
     {Format::ncnn, "ncnn"},                 {Format::sqz, "sqz"},
+    {Format::onnx, "onnx"},
 };
 
 std::string head_of(const std::string& path, std::size_t n) {
@@ -67,10 +68,11 @@ Format detect_format(const std::string& path) {
   if (ends_with(path, ".safetensors")) return Format::safetensors;
   if (ends_with(path, ".caffemodel")) return Format::caffemodel;
   if (ends_with(path, ".net")) return Format::deep_compression;
+  if (ends_with(path, ".onnx")) return Format::onnx;
   // safetensors: 8-byte header length, then a JSON object.
   if (head.size() >= 9 && head[8] == '{') return Format::safetensors;
   throw Error(path + ": unrecognised weights format (known: .safetensors, .pth, .caffemodel, .net, .sqz, .param, "
-              "a folder of .npy files); name the format with --format");
+              ".onnx, a folder of .npy files); name the format with --format");
 }
 
 WeightFile load_weights(const std::string& path) { return load_weights(path, detect_format(path)); }
@@ -85,6 +87,7 @@ WeightFile load_weights(const std::string& path, Format format) {
     case Format::npy_dir: return read_npy_dir(path);
     case Format::ncnn: return read_ncnn(path);
     case Format::sqz: return read_sqz(path);
+    case Format::onnx: return read_onnx(path);
   }
   throw Error(path + ": unsupported format");
 }
@@ -95,7 +98,8 @@ Format format_for_output(const std::string& path) {
   if (ends_with(path, ".caffemodel")) return Format::caffemodel;
   if (ends_with(path, ".net")) return Format::deep_compression;
   if (ends_with(path, ".sqz")) return Format::sqz;
-  throw Error(path + ": cannot tell the output format from the name (use .safetensors, .pth, .caffemodel, .net or .sqz)");
+  if (ends_with(path, ".onnx")) return Format::onnx;
+  throw Error(path + ": cannot tell the output format from the name (use .safetensors, .pth, .caffemodel, .net, .sqz or .onnx)");
 }
 
 void save_weights(const WeightFile& weights, const std::string& path, Format format) {
@@ -105,6 +109,7 @@ void save_weights(const WeightFile& weights, const std::string& path, Format for
     case Format::caffemodel: write_file_atomic(path, write_caffemodel(weights)); return;
     case Format::deep_compression: write_file_atomic(path, write_deep_compression(weights)); return;
     case Format::sqz: write_file_atomic(path, write_sqz(weights)); return;
+    case Format::onnx: write_file_atomic(path, write_onnx(weights)); return;
     default: throw Error(path + ": cannot write the " + format_name(format) + " format");
   }
 }

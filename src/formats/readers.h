@@ -32,6 +32,10 @@ WeightFile read_ncnn(const std::string& param_path);  // the .bin is the .param'
 WeightFile read_ncnn_bytes(std::string_view param_text, std::string_view bin_bytes, const std::string& param_name,
                            const std::string& bin_name);
 
+WeightFile read_onnx(const std::string& path);
+WeightFile read_onnx_bytes(std::string_view bytes, const std::string& name);
+std::string write_onnx(const WeightFile& weights);  // opset 13, dynamic batch, runs in ONNX Runtime and OpenCV DNN
+
 // A single .npy array (float32/float16/float64, little-endian, C order).
 Tensor read_npy(const std::string& path);
 Tensor read_npy_bytes(std::string_view bytes, const std::string& path);

@@ -9,7 +9,8 @@
 namespace squeezenet::cli {
 
 void ModelSource::add_options(CLI::App& cmd) {
-  cmd.add_option("-w,--weights", weights, "Weights file (.safetensors, .pth, .caffemodel, .net, .sqz, .param, .npy folder)");
+  cmd.add_option("-w,--weights", weights,
+                 "Weights file (.safetensors, .pth, .caffemodel, .net, .sqz, .param, .onnx, .npy folder)");
   cmd.add_option("--format", format, "Weights format, when the file name does not tell");
   cmd.add_option("--arch", arch, "Architecture when no weights are given: squeezenet1_0 | squeezenet1_1")
       ->capture_default_str();

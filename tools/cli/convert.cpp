@@ -1,4 +1,5 @@
-// `squeezenet convert IN OUT`: any readable weights to a writable format, validated on the way.
+// `squeezenet convert IN OUT`: any readable weights to a writable format (the network itself, for .onnx),
+// validated on the way.
 #include <cstdio>
 
 #include "commands.h"
@@ -7,7 +8,8 @@
 namespace squeezenet::cli {
 
 void register_convert(CLI::App& app) {
-  auto* cmd = app.add_subcommand("convert", "Convert weights between formats (writes .safetensors, .pth, .caffemodel, .sqz, .net)");
+  auto* cmd = app.add_subcommand(
+      "convert", "Convert weights between formats (writes .safetensors, .pth, .caffemodel, .sqz, .net, .onnx)");
   struct Opts {
     std::string in, out, from, to, preset;
   };
@@ -15,7 +17,9 @@ void register_convert(CLI::App& app) {
   cmd->add_option("input", o->in, "Weights to read")->required();
   cmd->add_option("output", o->out, "File to write; its extension picks the format unless --to is given")->required();
   cmd->add_option("--from", o->from, "Input format, when the name does not tell");
-  cmd->add_option("--to", o->to, "Output format: safetensors | pth | caffemodel | sqz | deep-compression");
+  cmd->add_option("--to", o->to,
+                  "Output format: safetensors | pth | caffemodel | sqz | deep-compression | onnx (an opset-13 graph with "
+                  "dynamic batch)");
   cmd->add_option("--preset", o->preset, "Record this preprocessing preset in the output's metadata");
   cmd->callback([o] {
     WeightFile wf = o->from.empty() ? load_weights(o->in) : load_weights(o->in, parse_format(o->from));
