@@ -61,7 +61,7 @@ TEST(ServeKserve, RejectsBadRequestsWithAMessage) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(message("{\"inputs\": [{"), "request body is not JSON (byte 13)");
+  EXPECT_EQ(message("{\"inputs\": [{"), "request body is not JSON (byte 14)");  // where the parser stopped, 1-based
   EXPECT_NE(message("{}").find("bad inference request"), std::string::npos);
   const std::string fp32 = R"({"inputs": [{"name": "input", "datatype": "FP32", "shape": )";
   EXPECT_NE(message(fp32 + R"([8, 3, 224, 224], "data": []}]})").find("a batch of 1 to 4"), std::string::npos);
