@@ -1,8 +1,8 @@
 #include "serve/batcher.h"
 
-#include <omp.h>
-
 #include <algorithm>
+#include <atomic>
+#include <bit>
 
 #include "squeezenet/visualize.h"
 
@@ -14,8 +14,23 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 }  // namespace
 
+Tensor forward_in_chunks(Classifier& classifier, const Tensor& batch) {
+  const int64_t n = batch.dim(0), per = batch.numel() / n;
+  Tensor logits;
+  for (int64_t done = 0; done < n;) {
+    const int64_t chunk = static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(n - done)));
+    Shape shape = batch.shape();
+    shape[0] = chunk;
+    const Tensor part = classifier.logits(Tensor(shape, batch.data() + done * per));
+    if (done == 0) logits = Tensor({n, part.dim(1)});
+    std::copy_n(part.data(), part.numel(), logits.data() + done * part.dim(1));
+    done += chunk;
+  }
+  return logits;
+}
+
 Batcher::Batcher(BatcherOptions options, Metrics& metrics)
-    : options_(options), metrics_(metrics), thread_([this] { loop(); }) {}
+    : options_(options), metrics_(metrics), decoders_(options.threads), thread_([this] { loop(); }) {}
 
 Batcher::~Batcher() { drain(); }
 
@@ -69,7 +84,6 @@ std::vector<std::unique_ptr<Job>> Batcher::next_batch(std::unique_lock<std::mute
 }
 
 void Batcher::loop() {
-  omp_set_num_threads(options_.threads);
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -95,17 +109,19 @@ void Batcher::run_images(std::vector<std::unique_ptr<Job>>& batch) {
   ServedModel& model = *batch.front()->model;
   // Each image is decoded and reduced to its network input at once, so at most `threads` full-size images
   // exist at a time, whatever the batch.
-#pragma omp parallel for schedule(dynamic) num_threads(options_.threads)
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    try {
-      inputs[i] = preprocess(decode_image_bytes(batch[i]->bytes, batch[i]->name, options_.limits),
-                             model.classifier->preset());
-    } catch (const std::exception& e) {
-      results[i].error = e.what();
+  std::atomic<std::size_t> next{0};
+  decoders_.run([&](int) {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+      const auto t0 = Clock::now();
+      try {
+        inputs[i] = preprocess(decode_image_bytes(batch[i]->bytes, batch[i]->name, options_.limits),
+                               model.classifier->preset());
+      } catch (const std::exception& e) {
+        results[i].error = e.what();
+      }
+      results[i].decode_ms = ms_between(t0, Clock::now());
     }
-    results[i].decode_ms = ms_between(t0, Clock::now());
-  }
+  });
   std::vector<std::size_t> good;
   for (std::size_t i = 0; i < n; ++i)
     if (results[i].error.empty()) good.push_back(i);
@@ -117,7 +133,7 @@ void Batcher::run_images(std::vector<std::unique_ptr<Job>>& batch) {
     for (std::size_t k = 0; k < good.size(); ++k)
       std::copy_n(inputs[good[k]].data(), per, stacked.data() + static_cast<int64_t>(k) * per);
     const auto t0 = Clock::now();
-    const Tensor logits = model.classifier->logits(stacked);
+    const Tensor logits = forward_in_chunks(*model.classifier, stacked);
     const double inference_ms = ms_between(t0, Clock::now());
     const int64_t classes = logits.dim(1);
     for (std::size_t k = 0; k < good.size(); ++k) {
@@ -164,7 +180,7 @@ void Batcher::run_tensor(Job& job) {
   r.queue_ms = ms_between(job.enqueued, Clock::now());
   try {
     const auto t0 = Clock::now();
-    r.logits = job.model->classifier->logits(job.input);
+    r.logits = forward_in_chunks(*job.model->classifier, job.input);
     r.inference_ms = ms_between(t0, Clock::now());
     r.batch_size = static_cast<int>(job.input.dim(0));
     metrics_.batch(r.batch_size);

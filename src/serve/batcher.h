@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "model/thread_team.h"
 #include "serve/metrics.h"
 #include "squeezenet/classifier.h"
 
@@ -27,6 +28,10 @@ struct ServedModel {
   int input_size = 224;                    // the side of the preset's crop: the FP32 input's H and W
   int classes = 1000;
 };
+
+// [N, 3, H, W] -> [N, classes] in chunks of power-of-two sizes (13 = 8 + 4 + 1): the engine keeps one plan per
+// batch size, so any batch up to M uses at most log2(M) + 1 plans, all of them built when the model loads.
+Tensor forward_in_chunks(Classifier& classifier, const Tensor& batch);
 
 struct JobResult {
   std::string error;  // non-empty: the input is bad (a 400), with the message the CLI would print
@@ -79,6 +84,9 @@ class Batcher {
   std::condition_variable wake_;
   std::deque<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
+  // Decodes a batch's images in parallel: the project's thread team, whose waits give the core away quickly,
+  // where OpenMP's spin for milliseconds on a machine that has other work.
+  ThreadTeam decoders_;
   std::thread thread_;
 };
 

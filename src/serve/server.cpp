@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <charconv>
@@ -177,7 +178,9 @@ class Service {
     // The crop side of the preset, found the way any image would: preprocessing one pixel.
     const Tensor one = preprocess(Image{1, 1, {0, 0, 0}}, m->classifier->preset());
     m->input_size = static_cast<int>(one.dim(3));
-    m->classifier->logits(one);  // builds the batch-1 plan now, not on the first request
+    // Every plan a batch can need is built now, not while requests wait (see forward_in_chunks).
+    for (int64_t n = 1; n <= options_.batcher.max_batch; n *= 2)
+      m->classifier->logits(Tensor({n, 3, m->input_size, m->input_size}));
     metrics_.model_loaded(m->name, ms_since(t0) / 1000);
     models_.push_back(std::move(m));
   }
@@ -378,11 +381,22 @@ void run_server(const ServerOptions& options) {
   svr.set_keep_alive_max_count(100000);
   service.routes(svr);
 
+  // Debian's build of the library listens with a backlog of 5: a burst of new connections beyond that loses SYNs,
+  // and clients wait out TCP's 1 s, 3 s, ... retransmissions. The listening socket passes through the socket
+  // options hook before it is bound; listen() again after binding sets the usual backlog.
+  int listener = -1;
+  svr.set_socket_options([&listener](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listener = sock;
+  });
   const int port = options.port == 0 ? svr.bind_to_any_port(options.host)
                                      : (svr.bind_to_port(options.host, options.port) ? options.port : -1);
   if (port < 0) throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port));
+  if (listener < 0 || ::listen(listener, SOMAXCONN) != 0)
+    throw Error("cannot set the listen backlog on " + options.host + ":" + std::to_string(port));
 
-  std::atomic<bool> signalled{false};
+  std::atomic<bool> signalled{false}, listen_returned{false};
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -390,6 +404,8 @@ void run_server(const ServerOptions& options) {
       service.draining = true;
       std::fprintf(stderr, "squeezenet serve: %s: finishing the requests in flight\n", strsignal(sig));
     }
+    // stop() before listen has started is forgotten by the library: wait until it runs (or gave up).
+    while (!svr.is_running() && !listen_returned) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     svr.stop();
   });
 
@@ -398,7 +414,8 @@ void run_server(const ServerOptions& options) {
   std::fprintf(stderr, "squeezenet serve: listening on http://%s:%d (models: %s; compute threads %d, http threads %d)\n",
                options.host.c_str(), port, names.c_str(), options.batcher.threads, options.http_threads);
   std::fflush(stderr);
-  const bool listened = svr.listen_after_bind();
+  const bool listened = service.draining || svr.listen_after_bind();
+  listen_returned = true;
   if (!signalled.exchange(true)) pthread_kill(waiter.native_handle(), SIGTERM);  // wake the waiter to end it
   waiter.join();
   service.batcher().drain();
