@@ -1,3 +1,3 @@
-# Writes the text file IN as a C++ string constant `squeezenet::kImageNetClassesText` into OUT.
+# Writes the text file IN as the C++ string constant NAME (in namespace NAMESPACE) into OUT.
 file(READ "${IN}" text)
-file(WRITE "${OUT}" "namespace squeezenet {\nextern const char kImageNetClassesText[] = R\"embedded(${text})embedded\";\n}\n")
+file(WRITE "${OUT}" "namespace ${NAMESPACE} {\nextern const char ${NAME}[] = R\"embedded(${text})embedded\";\n}\n")

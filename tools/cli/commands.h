@@ -14,5 +14,6 @@ void register_bench(CLI::App& app);
 void register_train(CLI::App& app);
 void register_finetune(CLI::App& app);
 void register_compress(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace squeezenet::cli

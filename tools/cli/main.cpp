@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   squeezenet::cli::register_train(app);
   squeezenet::cli::register_finetune(app);
   squeezenet::cli::register_compress(app);
+  squeezenet::cli::register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
