@@ -5,11 +5,12 @@
 #include <map>
 #include <memory>
 
+#include "squeezenet/export.h"
 #include "squeezenet/model.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
-class Plan;
+class SQUEEZENET_INTERNAL Plan;
 
 class Engine {
  public:
