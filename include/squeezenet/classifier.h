@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "squeezenet/engine.h"
+#include "squeezenet/export.h"
 #include "squeezenet/image.h"
 #include "squeezenet/model.h"
 #include "squeezenet/outputs.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 struct ImageNetClass {
   std::string wnid;  // n01440764

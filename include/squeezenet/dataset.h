@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
-namespace squeezenet {
+#include "squeezenet/export.h"
+
+namespace squeezenet SQUEEZENET_API {
 
 struct LabelledImage {
   std::string path;

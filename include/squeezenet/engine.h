@@ -7,11 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "squeezenet/export.h"
 #include "squeezenet/model.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
-class Plan;
+class SQUEEZENET_INTERNAL Plan;
 namespace x86 {
 struct KernelTable;
 }

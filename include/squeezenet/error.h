@@ -2,7 +2,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace squeezenet {
+#include "squeezenet/export.h"
+
+namespace squeezenet SQUEEZENET_API {
 
 // Every failure the library reports to a user is an Error whose message names the file and, where there
 // is one, the tensor: the CLI prints it and exits non-zero, so it must be enough to act on alone.

@@ -2,9 +2,10 @@
 // Downloading the official torchvision weights into a local cache.
 #include <string>
 
+#include "squeezenet/export.h"
 #include "squeezenet/model.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 inline constexpr const char* kTorchvisionModelsUrl = "https://download.pytorch.org/models/";
 

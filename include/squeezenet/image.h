@@ -7,9 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "squeezenet/export.h"
 #include "squeezenet/tensor.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 // 8-bit RGB, interleaved, rows top to bottom: what PIL's Image.convert("RGB") holds.
 struct Image {

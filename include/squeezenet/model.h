@@ -3,10 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "squeezenet/export.h"
 #include "squeezenet/tensor.h"
 #include "squeezenet/weights.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 enum class Arch { squeezenet1_0, squeezenet1_1 };
 

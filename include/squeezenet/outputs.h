@@ -2,9 +2,10 @@
 // Turning logits into answers.
 #include <vector>
 
+#include "squeezenet/export.h"
 #include "squeezenet/tensor.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 // Row-wise softmax of [N, K] logits.
 Tensor softmax(const Tensor& logits);

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace squeezenet {
+#include "squeezenet/export.h"
+
+namespace squeezenet SQUEEZENET_API {
 
 // 64-byte aligned so that vector kernels may use aligned loads on any tensor's start.
 template <class T>

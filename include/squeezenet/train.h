@@ -8,14 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "squeezenet/export.h"
 #include "squeezenet/model.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 using Gradients = std::map<std::string, Tensor>;  // parameter name -> gradient of the same shape
 
 namespace train {
-class NhwcFeatures;
+class SQUEEZENET_INTERNAL NhwcFeatures;
 }
 
 // Zero gradients for the parameters of `model` that are trained when `classifier_only` (the new head of a

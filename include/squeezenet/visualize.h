@@ -2,10 +2,11 @@
 // Pictures for people: heat-map overlays of class activation maps, written as PNG.
 #include <string>
 
+#include "squeezenet/export.h"
 #include "squeezenet/image.h"
 #include "squeezenet/tensor.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 // `image` with `map` ([h, w], non-negative) stretched bilinearly over `region` (the part the network saw),
 // scaled to its maximum and drawn in a blue-to-red colour ramp at `opacity` where the evidence is

@@ -3,9 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "squeezenet/export.h"
 #include "squeezenet/tensor.h"
 
-namespace squeezenet {
+namespace squeezenet SQUEEZENET_API {
 
 // Every reader produces this: tensors under torchvision's state_dict names, whatever the file called them,
 // plus string metadata. Well-known metadata keys:

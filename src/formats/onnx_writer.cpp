@@ -7,6 +7,7 @@
 #include "formats/readers.h"
 #include "onnx.pb.h"
 #include "squeezenet/error.h"
+#include "squeezenet/version.h"
 
 namespace squeezenet {
 

@@ -7,6 +7,7 @@
 #include "run_cli.h"
 #include "squeezenet/error.h"
 #include "squeezenet/hub.h"
+#include "squeezenet/version.h"
 #include "temp_dir.h"
 #include "util/io.h"
 
@@ -27,6 +28,12 @@ TEST(Cli, InfoPrintsTorchvisionsParameterCounts) {
   EXPECT_NE(r.output.find("[512, 14, 14]"), std::string::npos) << r.output;
   r = run_cli("info --arch squeezenet1_1 --classes 10");
   EXPECT_NE(r.output.find("[10, 1, 1]"), std::string::npos) << r.output;
+}
+
+TEST(Cli, VersionIsTheProjects) {
+  const auto r = run_cli("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "squeezenet.cpp " SQUEEZENET_VERSION "\n");
 }
 
 TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "squeezenet/error.h"
+#include "squeezenet/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -11,7 +12,7 @@ int main(int argc, char** argv) {
       "ncnn .param/.bin, a folder of ONNX-zoo .npy files.",
       "squeezenet"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "squeezenet.cpp 0.1.0");
+  app.set_version_flag("--version", "squeezenet.cpp " SQUEEZENET_VERSION);
   squeezenet::cli::register_info(app);
   squeezenet::cli::register_predict(app);
   squeezenet::cli::register_convert(app);

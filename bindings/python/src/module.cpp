@@ -11,6 +11,7 @@
 #include "squeezenet/classifier.h"
 #include "squeezenet/error.h"
 #include "squeezenet/weights.h"
+#include "squeezenet/version.h"
 
 namespace squeezenet::python {
 

@@ -1,0 +1,38 @@
+# Fails unless the shared library exports exactly its public interface: every C function squeezenet.h declares,
+# C++ names only inside namespace squeezenet, and none of the internal namespaces (kernels, per-ISA code, the
+# execution plan, training internals) nor a third-party library's symbols.
+#   cmake -DNM=nm -DLIBRARY=libsqueezenet.so -DHEADER=include/squeezenet/squeezenet.h -P check_exports.cmake
+cmake_policy(SET CMP0057 NEW)  # IN_LIST
+execute_process(COMMAND ${NM} -DC --defined-only ${LIBRARY} OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} failed on ${LIBRARY}")
+endif()
+file(READ ${HEADER} header)
+string(REGEX MATCHALL "squeezenet_[a-z_]+\\(" declared "${header}")
+list(TRANSFORM declared REPLACE "\\($" "")
+list(REMOVE_DUPLICATES declared)
+
+string(REPLACE "\n" ";" lines "${symbols}")
+set(exported_c "")
+set(count 0)
+foreach(line IN LISTS lines)
+  if(NOT line MATCHES "^[0-9a-f]+ [A-Za-z] (.*)$")
+    continue()
+  endif()
+  set(name "${CMAKE_MATCH_1}")
+  math(EXPR count "${count} + 1")
+  if(name MATCHES "^squeezenet_[a-z_]+$")
+    list(APPEND exported_c ${name})
+  elseif(NOT name MATCHES "squeezenet::")
+    message(SEND_ERROR "exported, but not squeezenet's: ${name}")
+  elseif(name MATCHES "squeezenet::(avx2|avx512|x86|kernels|ref|Plan)|squeezenet::train::[A-Z]")
+    message(SEND_ERROR "exported, but internal: ${name}")
+  endif()
+endforeach()
+foreach(function IN LISTS declared)
+  if(NOT function IN_LIST exported_c)
+    message(SEND_ERROR "squeezenet.h declares ${function}, which ${LIBRARY} does not export")
+  endif()
+endforeach()
+list(LENGTH declared functions)
+message(STATUS "${count} exported symbols, ${functions} of them the C API")
