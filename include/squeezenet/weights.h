@@ -16,6 +16,9 @@ namespace squeezenet {
 struct WeightFile {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;
+  // Storage type of a tensor in safetensors when not F32: "I8" for quantized weights (integer values in
+  // [-128, 127]), as read and as to write.
+  std::map<std::string, std::string> dtypes;
 };
 
 enum class Format {

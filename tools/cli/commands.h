@@ -13,5 +13,6 @@ void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_train(CLI::App& app);
 void register_finetune(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace squeezenet::cli

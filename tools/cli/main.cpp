@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   squeezenet::cli::register_bench(app);
   squeezenet::cli::register_train(app);
   squeezenet::cli::register_finetune(app);
+  squeezenet::cli::register_quantize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
