@@ -25,7 +25,9 @@ class Classifier {
  public:
   // Loads weights of any supported format. The preset is the weights' own (their metadata), unless given;
   // weights that say nothing get `torchvision`.
+  static Classifier load(const std::string& weights, std::optional<Preset> preset, EngineOptions options);
   static Classifier load(const std::string& weights, std::optional<Preset> preset = {}, int threads = 0);
+  Classifier(Model model, Preset preset, EngineOptions options);
   Classifier(Model model, Preset preset, int threads = 0);
 
   // Top-k classes with softmax probabilities, largest first.
@@ -41,6 +43,7 @@ class Classifier {
 
   const Model& model() const { return *model_; }
   Preset preset() const { return preset_; }
+  const Engine& engine() const { return engine_; }
 
  private:
   std::unique_ptr<Model> model_;  // Engine keeps a pointer: the model must not move

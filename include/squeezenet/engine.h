@@ -1,20 +1,39 @@
 #pragma once
 // The fast forward. An Engine prepares, per input shape, everything a forward needs (packed weights, buffers)
-// and then runs without allocating. It uses the AVX-512 or AVX2+FMA kernels where the CPU has them and the
-// reference kernels elsewhere; all give the same logits to within 1e-4.
+// and then runs without allocating. At fp32 it uses the AVX-512 or AVX2+FMA kernels where the CPU has them and
+// the reference kernels elsewhere; all give the same logits to within 1e-4. Lower precisions trade that
+// agreement for speed on the units built for them.
 #include <map>
 #include <memory>
+#include <string>
 
 #include "squeezenet/model.h"
 
 namespace squeezenet {
 
 class Plan;
+namespace x86 {
+struct KernelTable;
+}
+
+// The number format the convs compute in. bf16: weights and conv inputs rounded to bfloat16, sums in fp32.
+// int8: quantized weights and activations, sums in int32.
+enum class Precision { fp32, bf16, int8 };
+std::string precision_name(Precision p);  // "fp32", "bf16", "int8"
+// Throws Error naming the accepted values.
+Precision parse_precision(const std::string& name);
+
+struct EngineOptions {
+  int threads = 0;  // 0: one per core (or OMP_NUM_THREADS)
+  Precision precision = Precision::fp32;
+};
 
 class Engine {
  public:
-  // `model` must outlive the engine and not change while it lives. threads = 0: one per core (or
-  // OMP_NUM_THREADS). An engine is for one thread at a time; engines on the same model may run concurrently.
+  // `model` must outlive the engine and not change while it lives. An engine is for one thread at a time;
+  // engines on the same model may run concurrently. Throws Error, in one line, when this CPU or build has no
+  // kernels for the precision asked for.
+  explicit Engine(const Model& model, EngineOptions options);
   explicit Engine(const Model& model, int threads = 0);
   ~Engine();
   Engine(Engine&&) noexcept;
@@ -25,10 +44,15 @@ class Engine {
   Tensor forward(const Tensor& input);
 
   int threads() const { return threads_; }
+  Precision precision() const { return precision_; }
+  // The kernels in use: "avx512-fp32", "avx2-fp32", "avx512bf16", "reference-fp32", ...
+  const char* kernel_family() const;
 
  private:
   const Model* model_;
   int threads_;
+  Precision precision_;
+  const x86::KernelTable* kernels_;  // nullptr: the reference forward
   std::map<Shape, std::unique_ptr<Plan>> plans_;
 };
 

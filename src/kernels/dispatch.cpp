@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "kernels/x86/kernel_table.h"
+#include "squeezenet/error.h"
 
 namespace squeezenet::kernels {
 
@@ -27,7 +28,8 @@ bool has_avx512() {
 #endif
 }
 
-const x86::KernelTable* fastest_kernels() {
+const x86::KernelTable* fastest_kernels(Precision precision) {
+  if (precision != Precision::fp32) throw Error(precision_name(precision) + " is not available in this build");
   if (!has_avx2_fma()) return nullptr;
   const char* cap = std::getenv("SQUEEZENET_ISA");
   if (has_avx512() && !(cap && std::string_view(cap) == "avx2")) return &x86::avx512_kernels;

@@ -34,17 +34,24 @@ std::string class_name(int index, int num_classes) {
   return "class " + std::to_string(index);
 }
 
-Classifier Classifier::load(const std::string& weights, std::optional<Preset> preset, int threads) {
+Classifier Classifier::load(const std::string& weights, std::optional<Preset> preset, EngineOptions options) {
   const WeightFile wf = load_weights(weights);
   if (!preset) {
     const auto it = wf.metadata.find("preset");
     preset = it == wf.metadata.end() || it->second.empty() ? Preset::torchvision : parse_preset(it->second);
   }
-  return Classifier(Model::from_weights(wf, weights), *preset, threads);
+  return Classifier(Model::from_weights(wf, weights), *preset, options);
 }
 
+Classifier Classifier::load(const std::string& weights, std::optional<Preset> preset, int threads) {
+  return load(weights, preset, EngineOptions{.threads = threads});
+}
+
+Classifier::Classifier(Model model, Preset preset, EngineOptions options)
+    : model_(std::make_unique<Model>(std::move(model))), preset_(preset), engine_(*model_, options) {}
+
 Classifier::Classifier(Model model, Preset preset, int threads)
-    : model_(std::make_unique<Model>(std::move(model))), preset_(preset), engine_(*model_, threads) {}
+    : Classifier(std::move(model), preset, EngineOptions{.threads = threads}) {}
 
 Tensor Classifier::logits(const Tensor& batch) { return engine_.forward(batch); }
 

@@ -75,6 +75,7 @@ struct Plan::Builder {
   const PackedConv* pack(const std::string& name, int stride) {
     plan.convs_.push_back(std::make_unique<PackedConv>(
         avx2::pack_conv(model.parameter(name + ".weight"), model.parameter(name + ".bias"), stride)));
+    if (plan.kernels_->prepare) plan.kernels_->prepare(*plan.convs_.back());
     return plan.convs_.back().get();
   }
   void add(std::string name, int64_t macs, int64_t chunks, std::function<void(const Context&, int64_t, int64_t)> f) {
@@ -149,11 +150,20 @@ struct Plan::Builder {
     const x86::KernelTable* k = plan.kernels_;
     const PackedConv* squeeze = pack(l.name + ".squeeze", 1);
     const PackedConv* e1 = pack(l.name + ".expand1x1", 1);
-    const int tile = expand3x3_tile(h, w);
-    plan.winograds_.push_back(std::make_unique<avx2::PackedWinograd>(avx2::pack_winograd(
-        model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), tile)));
-    const avx2::PackedWinograd* e3 = plan.winograds_.back().get();
-    need_scratch(avx2::winograd_scratch_floats(*e3));
+    // A family without Winograd runs the expand3x3 as a direct conv over the same frame, as 1x1 "tiles".
+    const bool winograd = k->winograd_relu != nullptr;
+    const int tile = winograd ? expand3x3_tile(h, w) : 1;
+    const avx2::PackedWinograd* e3 = nullptr;
+    const PackedConv* e3_direct = nullptr;
+    if (winograd) {
+      plan.winograds_.push_back(std::make_unique<avx2::PackedWinograd>(avx2::pack_winograd(
+          model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), tile)));
+      e3 = plan.winograds_.back().get();
+      need_scratch(avx2::winograd_scratch_floats(*e3));
+    } else {
+      e3_direct = pack(l.name + ".expand3x3", 1);
+    }
+    const int e3_channels = winograd ? e3->out_channels : e3_direct->out_channels;
     const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = main;
     // The frame: the squeeze output inside a zero border, expand3x3's padding made real. Winograd tiles hanging
     // over the bottom and right edges read a little more of it.
@@ -189,10 +199,10 @@ struct Plan::Builder {
     // Each thread's share: one piece of the expand3x3's Winograd tiles, then some pieces of the expand1x1's
     // pixels, over the same part of the image. One Winograd piece per thread, as large as it can be: its weight
     // panels are reused across a block of up to 24 tiles, so pieces of 8 read them three times as often.
-    const int64_t tiles = avx2::winograd_tiles(tile, h, w);
+    const int64_t tiles = winograd ? avx2::winograd_tiles(tile, h, w) : pixels;
     const int64_t teams = shared ? plan.threads_ : 1, e1_pieces = chunks_for(pixels, 48);  // a multiple of teams
     const int64_t per_team = 1 + e1_pieces / teams, e1_unit = k->pixel_unit(e1->blocks());
-    const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3->out_channels;
+    const int64_t macs = conv_macs(*e1, pixels) + pixels * 9 * s * e3_channels;
     add(l.name + ".expand", macs, teams * per_team, [=](const Context& x, int64_t first, int64_t last) {
       const float* f = x.lane.buffer[frame];
       ConvIO io{.in = f,
@@ -209,7 +219,10 @@ struct Plan::Builder {
           io.out = x.lane.buffer[out] + e1->out_channels;
           // Whole register tiles of Winograd tiles per piece.
           const auto [t0, t1] = piece(tiles, k->tile_pixels, team, teams);
-          k->winograd_relu(*e3, io, t0, t1, x.scratch);
+          if (winograd)
+            k->winograd_relu(*e3, io, t0, t1, x.scratch);
+          else
+            k->conv_relu(*e3_direct, io, t0, t1, 0, e3_direct->blocks());
         } else {
           io.in = f + interior;
           io.out = x.lane.buffer[out];

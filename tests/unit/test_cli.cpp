@@ -36,6 +36,12 @@ TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
   r = run_cli("info --arch squeezenet1_0 --input 20");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("too small"), std::string::npos) << r.output;
+  r = run_cli("bench --precision fp16 --iters 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("unknown precision 'fp16'"), std::string::npos) << r.output;
+  r = run_cli("bench --precision int8 --iters 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, "squeezenet: error: int8 is not available in this build\n");
   r = run_cli("no-such-command");
   EXPECT_NE(r.exit_code, 0);
   r = run_cli("predict --weights /nonexistent.safetensors --input x.bin --shape 1,3,224,224");

@@ -34,6 +34,35 @@ TEST(Engine, MatchesReferenceForBothArchitectures) {
   }
 }
 
+TEST(Engine, PrecisionNamesRoundTripAndBadOnesSayWhatIsAccepted) {
+  for (Precision p : {Precision::fp32, Precision::bf16, Precision::int8})
+    EXPECT_EQ(parse_precision(precision_name(p)), p);
+  try {
+    parse_precision("fp16");
+    FAIL() << "fp16 parsed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fp32, bf16 or int8"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Engine, Fp32IsTheDefaultAndNamesItsKernels) {
+  const Model model = model_of(Arch::squeezenet1_1, 10);
+  const Engine by_threads(model, 1), by_options(model, EngineOptions{.threads = 1});
+  EXPECT_EQ(by_threads.precision(), Precision::fp32);
+  EXPECT_EQ(by_options.precision(), Precision::fp32);
+  EXPECT_NE(std::string(by_options.kernel_family()).find("fp32"), std::string::npos) << by_options.kernel_family();
+}
+
+TEST(Engine, Int8SaysItIsNotAvailable) {
+  const Model model = model_of(Arch::squeezenet1_1, 10);
+  try {
+    Engine engine(model, EngineOptions{.precision = Precision::int8});
+    FAIL() << "an int8 engine was built";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "int8 is not available in this build");
+  }
+}
+
 TEST(Engine, AlternatingShapesEachGetTheirOwnPlan) {
   const Model model = model_of(Arch::squeezenet1_1);
   Engine engine(model, 2);

@@ -1,4 +1,5 @@
-// `squeezenet bench`: forward latency and throughput on random input, against this machine's own FMA peak.
+// `squeezenet bench`: forward latency and throughput on random input, against this machine's own peak of the
+// unit the kernels run on (FMA for fp32).
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -21,13 +22,13 @@ namespace squeezenet::cli {
 
 namespace {
 
-// All `threads` cores running the FMA loop of the kernels in use at once: what "100 %" means for that thread
+// All `threads` cores running the peak loop of the kernels in use at once: what "100 %" means for that thread
 // count.
 double peak_gflops(const x86::KernelTable& k, int threads) {
   std::vector<double> each(static_cast<std::size_t>(threads));
   std::vector<std::thread> team;
   for (int i = 0; i < threads; ++i)
-    team.emplace_back([&each, &k, i] { each[static_cast<std::size_t>(i)] = k.fma_peak_gflops(0.3); });
+    team.emplace_back([&each, &k, i] { each[static_cast<std::size_t>(i)] = k.peak_gflops(0.3); });
   for (std::thread& t : team) t.join();
   return std::accumulate(each.begin(), each.end(), 0.0);
 }
@@ -40,11 +41,14 @@ double peak_rss_mib() {
 
 struct Opts {
   ModelSource src;
+  PrecisionOption precision;
   int batch = 1, threads = 0, iters = 20, input = 224;
   bool profile = false, runs = false;
 };
 
 void bench(const Opts& o) {
+  const Precision precision = o.precision.get();
+  const x86::KernelTable* fast = kernels::fastest_kernels(precision);
   const Model model = o.src.load();
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   const Shape shape{o.batch, 3, o.input, o.input};
@@ -56,11 +60,10 @@ void bench(const Opts& o) {
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform(-2.0, 2.0));
   Tensor logits({o.batch, model.config().num_classes});
 
-  const x86::KernelTable* fast = kernels::fastest_kernels();
   std::unique_ptr<Plan> plan;
   std::unique_ptr<Engine> engine;
   if (fast)
-    plan = std::make_unique<Plan>(model, shape, threads);
+    plan = std::make_unique<Plan>(model, shape, threads, fast);
   else
     engine = std::make_unique<Engine>(model, threads);
   auto forward = [&] {
@@ -72,9 +75,11 @@ void bench(const Opts& o) {
 
   std::printf("%s, input %s, %d thread%s, %.1f M MACs per image, %s kernels\n", arch_name(model.config().arch).c_str(),
               shape_str(shape).c_str(), threads, threads == 1 ? "" : "s", static_cast<double>(macs) / 1e6,
-              fast ? fast->isa : "reference");
+              fast ? fast->family : "reference-fp32");
   const double peak = fast ? peak_gflops(*fast, threads) : 0.0;
-  if (fast) std::printf("peak (FMA loop on %d thread%s): %.1f GFLOP/s\n", threads, threads == 1 ? "" : "s", peak);
+  if (fast)
+    std::printf("peak (%s loop on %d thread%s): %.1f GFLOP/s\n", fast->peak_unit, threads, threads == 1 ? "" : "s",
+                peak);
 
   for (int i = 0; i < 2; ++i) forward();  // first touches of buffers and caches
   if (plan) plan->set_profiling(o.profile);
@@ -128,6 +133,7 @@ void register_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Time the forward pass on random input (random weights unless --weights)");
   auto o = std::make_shared<Opts>();
   o->src.add_options(*cmd);
+  o->precision.add_option(*cmd);
   cmd->add_option("--batch", o->batch, "Images per forward")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", o->threads, "Worker threads (0: one per core)")
       ->capture_default_str()

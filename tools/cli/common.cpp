@@ -31,17 +31,25 @@ Model ModelSource::load(std::map<std::string, std::string>* meta) const {
   return Model::from_weights(wf, weights);
 }
 
+void PrecisionOption::add_option(CLI::App& cmd) {
+  cmd.add_option("--precision", name,
+                 "Number format of the convs: fp32 (exact to PyTorch within 1e-4) | bf16 (needs AVX512-BF16) | int8")
+      ->capture_default_str();
+}
+
 void ClassifierSource::add_options(CLI::App& cmd, bool weights_required) {
   auto* w = cmd.add_option("-w,--weights", weights, "Weights file (any supported format)");
   if (weights_required) w->required();
   cmd.add_option("--preset", preset, "Preprocessing: torchvision | caffe | tflite (default: the weights' own)");
   cmd.add_option("-t,--threads", threads, "Threads (0 = all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  precision.add_option(cmd);
 }
 
 Classifier ClassifierSource::load(const std::function<std::string()>& fallback) const {
   std::optional<Preset> p;
   if (!preset.empty()) p = parse_preset(preset);
-  return Classifier::load(weights.empty() && fallback ? fallback() : weights, p, threads);
+  const EngineOptions options{.threads = threads, .precision = precision.get()};
+  return Classifier::load(weights.empty() && fallback ? fallback() : weights, p, options);
 }
 
 int ClassifierSource::thread_count() const { return threads > 0 ? threads : omp_get_num_procs(); }

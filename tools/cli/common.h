@@ -22,10 +22,19 @@ struct ModelSource {
   Model load(std::map<std::string, std::string>* meta = nullptr) const;
 };
 
-// Weights, preset and threads, as classify and eval take them.
+// --precision, as classify, eval, predict and bench take it.
+struct PrecisionOption {
+  std::string name = "fp32";
+
+  void add_option(CLI::App& cmd);
+  Precision get() const { return parse_precision(name); }
+};
+
+// Weights, preset, threads and precision, as classify and eval take them.
 struct ClassifierSource {
   std::string weights, preset;
   int threads = 0;
+  PrecisionOption precision;
 
   void add_options(CLI::App& cmd, bool weights_required);
   // `fallback` gives the weights file when --weights was not given.

@@ -115,6 +115,8 @@ void run(const Opts& o) {
                                  {"arch", arch_name(clf.model().config().arch)},
                                  {"preset", preset_name(clf.preset())},
                                  {"final_conv_pad", clf.model().config().final_conv_pad},
+                                 {"precision", precision_name(clf.engine().precision())},
+                                 {"kernels", clf.engine().kernel_family()},
                                  {"folder", o.dir},
                                  {"layout", folder.layout},
                                  {"images", scored},

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "common.h"
 #include "formats/readers.h"
+#include "squeezenet/engine.h"
 #include "squeezenet/error.h"
 #include "squeezenet/outputs.h"
 #include "util/io.h"
@@ -28,20 +29,25 @@ void register_predict(CLI::App& app) {
   auto* cmd = app.add_subcommand("predict", "Run the network on a raw NCHW float32 tensor (.bin or .npy), print logits");
   struct Opts {
     ModelSource src;
+    PrecisionOption precision;
     std::string input, shape, output;
     int top = 5;
   };
   auto o = std::make_shared<Opts>();
   o->src.add_options(*cmd);
+  o->precision.add_option(*cmd);
   cmd->add_option("-i,--input", o->input, "Input tensor: raw little-endian float32 (with --shape) or .npy")
       ->required();
   cmd->add_option("--shape", o->shape, "Shape of a raw input, e.g. 1,3,224,224");
   cmd->add_option("-o,--output", o->output, "Write the logits here as raw float32 [N, classes]");
   cmd->add_option("--top", o->top, "How many classes to print per image")->capture_default_str();
   cmd->callback([o] {
+    const Precision precision = o->precision.get();
     const Model model = o->src.load();
     Tensor x = read_input(o->input, o->shape);
-    const Tensor logits = model.forward(x);
+    // fp32 runs the reference forward, the one to check other engines against.
+    const Tensor logits =
+        precision == Precision::fp32 ? model.forward(x) : Engine(model, {.precision = precision}).forward(x);
     if (!o->output.empty())
       write_file_atomic(o->output, std::string_view(reinterpret_cast<const char*>(logits.data()),
                                                     static_cast<std::size_t>(logits.numel()) * sizeof(float)));

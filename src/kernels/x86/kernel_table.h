@@ -1,21 +1,30 @@
 #pragma once
-// One ISA's kernels, as a table the plan picks from at run time. Weights are packed the same way for every ISA
-// (kernels_avx2.h).
+// One kernel family (an ISA at a precision), as a table the plan picks from at run time: precision is a choice of
+// table, never a second plan. Weights are packed the same way for every fp32 ISA (kernels_avx2.h).
 #include "kernels/x86/kernels_avx2.h"
+#include "squeezenet/engine.h"
 
 namespace squeezenet::x86 {
 
 struct KernelTable {
-  const char* isa;  // "avx2", "avx512"
+  const char* isa;     // "avx2", "avx512"
+  const char* family;  // what users see: "avx2-fp32", "avx512-fp32"
+  Precision precision;
   int tile_pixels;  // pixel or Winograd tile ranges cut on multiples of this keep register tiles whole
   int (*pixel_unit)(int blocks);  // finer than tile_pixels for one conv: detail::pixel_unit
+  // Turns a conv packed by pack_conv into the family's own weight format, once, when the plan is built;
+  // nullptr: the fp32 panels as they are.
+  void (*prepare)(avx2::PackedConv& conv);
   decltype(&avx2::conv_relu) conv_relu;
   decltype(&avx2::conv_relu_channel_sums) conv_relu_channel_sums;
-  decltype(&avx2::winograd_relu) winograd_relu;
+  decltype(&avx2::winograd_relu) winograd_relu;  // nullptr: 3x3 expands run as direct convs
   decltype(&avx2::max_pool_3x3s2_ceil) max_pool_3x3s2_ceil;
   decltype(&avx2::max_pool_3x3s2_ceil_no_nan) max_pool_3x3s2_ceil_no_nan;
   decltype(&avx2::rgb_to_nhwc) rgb_to_nhwc;
-  decltype(&avx2::fma_peak_gflops) fma_peak_gflops;
+  // The unit the convs run on, and its peak from registers on one core as GFLOP/s (2 per multiply-add): the
+  // yardstick for "% of peak".
+  const char* peak_unit;  // "FMA"
+  double (*peak_gflops)(double seconds);
 };
 
 extern const KernelTable avx2_kernels;    // needs kernels::has_avx2_fma()

@@ -21,14 +21,18 @@ void winograd_relu_avx512(const PackedWinograd& p, const ConvIO& io, int64_t til
 }  // namespace
 
 const KernelTable avx512_kernels{"avx512",
+                                 "avx512-fp32",
+                                 Precision::fp32,
                                  Avx512::split_pixels,
                                  detail::pixel_unit<Avx512>,
+                                 nullptr,
                                  conv_relu<Avx512>,
                                  conv_relu_channel_sums<Avx512>,
                                  winograd_relu_avx512,
                                  max_pool_3x3s2_ceil<Avx512, true>,
                                  max_pool_3x3s2_ceil<Avx512, false>,
                                  rgb_to_nhwc<Avx512>,
+                                 "FMA",
                                  fma_peak_gflops<Avx512>};
 
 }  // namespace squeezenet::x86

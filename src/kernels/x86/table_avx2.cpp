@@ -5,14 +5,18 @@
 namespace squeezenet::x86 {
 
 const KernelTable avx2_kernels{"avx2",
+                               "avx2-fp32",
+                               Precision::fp32,
                                Avx2::split_pixels,
                                detail::pixel_unit<Avx2>,
+                               nullptr,
                                avx2::conv_relu,
                                avx2::conv_relu_channel_sums,
                                avx2::winograd_relu,
                                avx2::max_pool_3x3s2_ceil,
                                avx2::max_pool_3x3s2_ceil_no_nan,
                                avx2::rgb_to_nhwc,
+                               "FMA",
                                avx2::fma_peak_gflops};
 
 }  // namespace squeezenet::x86
