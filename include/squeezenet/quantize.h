@@ -57,6 +57,9 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
 // Seeded noise images shaped like preprocessed photos: for timing without a calibration set (the scales are
 // then not meant for accuracy).
 std::vector<Tensor> synthetic_calibration_images(int count, int64_t size = 224);
+// The model's own quantization (not owned: the model must outlive it), or one calibrated (KL) on two synthetic
+// images: what int8 runs on fp32 weights.
+std::shared_ptr<const QuantizedModel> quantization_or_synthetic(const Model& model);
 
 // Safetensors form: per conv P, P.weight (I8), P.weight_scale, P.bias, P.input_scale, P.output_scale (F32), and
 // metadata quantization=int8, calibration, input_zero_point of features.0. from_quantized_weights checks

@@ -4,9 +4,12 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/x86/kernel_table.h"
+#include "kernels/x86/int8_table.h"
 #include "model/forward_reference.h"
+#include "model/int8_plan.h"
 #include "model/plan.h"
 #include "squeezenet/error.h"
+#include "squeezenet/quantize.h"
 
 namespace squeezenet {
 
@@ -14,6 +17,16 @@ namespace {
 // Plans kept per engine: enough for a few alternating input sizes without letting a stream of odd sizes
 // pile up packed weights and buffers.
 constexpr std::size_t kMaxPlans = 4;
+
+template <class P, class Make>
+P& plan_for(std::map<Shape, std::unique_ptr<P>>& plans, const Shape& shape, Make make) {
+  auto it = plans.find(shape);
+  if (it == plans.end()) {
+    if (plans.size() >= kMaxPlans) plans.clear();
+    it = plans.emplace(shape, make()).first;
+  }
+  return *it->second;
+}
 }  // namespace
 
 std::string precision_name(Precision p) {
@@ -35,9 +48,13 @@ Engine::Engine(const Model& model, EngineOptions options)
     : model_(&model),
       threads_(options.threads > 0 ? options.threads : omp_get_max_threads()),
       precision_(options.precision),
-      kernels_(kernels::fastest_kernels(options.precision)) {
+      kernels_(options.precision == Precision::int8 ? nullptr : kernels::fastest_kernels(options.precision)) {
   if (options.threads < 0)
     throw Error("engine: thread count must be 0 (one per core) or positive, got " + std::to_string(options.threads));
+  if (precision_ == Precision::int8) {
+    int8_kernels_ = x86::int8::fastest();
+    quantized_ = quantization_or_synthetic(model);
+  }
 }
 
 Engine::Engine(const Model& model, int threads) : Engine(model, EngineOptions{.threads = threads}) {}
@@ -46,18 +63,28 @@ Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
-const char* Engine::kernel_family() const { return kernels_ ? kernels_->family : "reference-fp32"; }
+const char* Engine::kernel_family() const {
+  if (precision_ == Precision::int8) return int8_kernels_ ? int8_kernels_->isa : "reference-int8";
+  return kernels_ ? kernels_->family : "reference-fp32";
+}
 
 Tensor Engine::forward(const Tensor& input) {
+  if (precision_ == Precision::int8) {
+    if (!int8_kernels_) return forward_int8_reference(*quantized_, input);
+    check_input(model_->config(), input.shape());
+    QuantizedPlan& plan = plan_for(int8_plans_, input.shape(), [&] {
+      return std::make_unique<QuantizedPlan>(*quantized_, input.shape(), threads_, int8_kernels_);
+    });
+    Tensor logits({input.dim(0), model_->config().num_classes});
+    plan.run(input.data(), logits.data());
+    return logits;
+  }
   if (!kernels_) return forward_reference(*model_, input);
   check_input(model_->config(), input.shape());
-  auto it = plans_.find(input.shape());
-  if (it == plans_.end()) {
-    if (plans_.size() >= kMaxPlans) plans_.clear();
-    it = plans_.emplace(input.shape(), std::make_unique<Plan>(*model_, input.shape(), threads_, kernels_)).first;
-  }
+  Plan& plan = plan_for(plans_, input.shape(),
+                        [&] { return std::make_unique<Plan>(*model_, input.shape(), threads_, kernels_); });
   Tensor logits({input.dim(0), model_->config().num_classes});
-  it->second->run(input.data(), logits.data());
+  plan.run(input.data(), logits.data());
   return logits;
 }
 

@@ -49,7 +49,16 @@ Classifier ClassifierSource::load(const std::function<std::string()>& fallback) 
   std::optional<Preset> p;
   if (!preset.empty()) p = parse_preset(preset);
   const EngineOptions options{.threads = threads, .precision = precision.get()};
-  return Classifier::load(weights.empty() && fallback ? fallback() : weights, p, options);
+  Classifier clf = Classifier::load(weights.empty() && fallback ? fallback() : weights, p, options);
+  note_on_the_fly_quantization(clf.model(), options.precision);
+  return clf;
+}
+
+void note_on_the_fly_quantization(const Model& model, Precision precision) {
+  if (precision == Precision::int8 && !model.quantization())
+    std::fprintf(stderr,
+                 "note: fp32 weights run as int8 quantized on the fly, calibrated on synthetic images; for accuracy, "
+                 "calibrate on real ones with `squeezenet quantize`\n");
 }
 
 int ClassifierSource::thread_count() const { return threads > 0 ? threads : omp_get_num_procs(); }

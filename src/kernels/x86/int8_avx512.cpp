@@ -4,7 +4,7 @@
 
 namespace squeezenet::x86::int8 {
 
-const KernelTable int8_avx512_vnni_kernels{"avx512-vnni",     Avx512Vnni::lanes,         Avx512Vnni::group_blocks,
+const KernelTable int8_avx512_vnni_kernels{"avx512vnni-int8",     Avx512Vnni::lanes,         Avx512Vnni::group_blocks,
                                    Avx512Vnni::max_pixels, conv<Avx512Vnni>,           quantize_image<Avx512Vnni>,
                                    peak_gmacs<Avx512Vnni>};
 

@@ -42,7 +42,7 @@ struct ConvIO {
 };
 
 struct KernelTable {
-  const char* isa;  // "avx512-vnni", "avx-vnni", "avx2"
+  const char* isa;  // the family, as Engine::kernel_family says it: "avx512vnni-int8", "avxvnni-int8", "avx2-int8"
   int lanes, group_blocks;
   int tile_pixels;  // pixel ranges cut on multiples of this keep register tiles whole
   void (*conv)(const PackedConv& conv, const ConvIO& io, int64_t first_pixel, int64_t last_pixel);
