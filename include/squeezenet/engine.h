@@ -13,9 +13,14 @@
 namespace squeezenet SQUEEZENET_API {
 
 class SQUEEZENET_INTERNAL Plan;
+class SQUEEZENET_INTERNAL QuantizedPlan;
+struct QuantizedModel;
 namespace x86 {
 struct KernelTable;
+namespace int8 {
+struct KernelTable;
 }
+}  // namespace x86
 
 // The number format the convs compute in. bf16: weights and conv inputs rounded to bfloat16, sums in fp32.
 // int8: quantized weights and activations, sums in int32.
@@ -33,7 +38,9 @@ class Engine {
  public:
   // `model` must outlive the engine and not change while it lives. An engine is for one thread at a time;
   // engines on the same model may run concurrently. Throws Error, in one line, when this CPU or build has no
-  // kernels for the precision asked for.
+  // kernels for the precision asked for. int8 runs the model's quantization (int8 weights files carry one);
+  // an fp32 model is quantized here, calibrated on synthetic images (fine for timing; for accuracy, calibrate
+  // on real images with quantize() or `squeezenet quantize`).
   explicit Engine(const Model& model, EngineOptions options);
   explicit Engine(const Model& model, int threads = 0);
   ~Engine();
@@ -49,7 +56,7 @@ class Engine {
 
   int threads() const { return threads_; }
   Precision precision() const { return precision_; }
-  // The kernels in use: "avx512-fp32", "avx2-fp32", "avx512bf16", "reference-fp32", ...
+  // The kernels in use: "avx512-fp32", "avx2-fp32", "avx512bf16", "avx512vnni-int8", "reference-fp32", ...
   const char* kernel_family() const;
 
  private:
@@ -58,6 +65,10 @@ class Engine {
   Precision precision_;
   const x86::KernelTable* kernels_;  // nullptr: the reference forward
   std::map<Shape, std::unique_ptr<Plan>> plans_;
+  // int8 only.
+  std::shared_ptr<const QuantizedModel> quantized_;
+  const x86::int8::KernelTable* int8_kernels_ = nullptr;  // nullptr: the int8 reference forward
+  std::map<Shape, std::unique_ptr<QuantizedPlan>> int8_plans_;
 };
 
 }  // namespace squeezenet

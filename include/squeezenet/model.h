@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,8 @@
 #include "squeezenet/weights.h"
 
 namespace squeezenet SQUEEZENET_API {
+
+struct QuantizedModel;
 
 enum class Arch { squeezenet1_0, squeezenet1_1 };
 
@@ -82,7 +85,12 @@ class Model {
   // Takes the architecture from the tensors' shapes (and the metadata's final_conv_pad), checks that the
   // names and shapes are exactly the state_dict's and that every value is finite. `origin` names the file
   // in error messages.
+  // Int8 weights (squeezenet/quantize.h) load as the fp32 model they stand for, carrying their quantization.
   static Model from_weights(const WeightFile& weights, const std::string& origin = "weights");
+
+  // The int8 form this model was loaded from or given, or nullptr.
+  const QuantizedModel* quantization() const { return quantized_.get(); }
+  void set_quantization(std::shared_ptr<const QuantizedModel> q) { quantized_ = std::move(q); }
 
   const ModelConfig& config() const { return config_; }
   const std::vector<Layer>& layers() const { return layers_; }
@@ -103,6 +111,7 @@ class Model {
   ModelConfig config_;
   std::vector<Layer> layers_;
   std::map<std::string, Tensor> params_;
+  std::shared_ptr<const QuantizedModel> quantized_;
 };
 
 // Checks an input tensor against the network: 4-D, 3 channels, large enough. Throws Error saying what is wrong.

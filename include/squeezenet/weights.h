@@ -21,6 +21,9 @@ struct WeightFile {
   // Weight-shared tensors (.net, .sqz): the codebook each was decoded from, entry 0 = 0.0 for pruned weights,
   // in the file's order. Writers of shared formats reuse it so that re-encoding keeps every code.
   std::map<std::string, std::vector<float>> codebooks;
+  // Storage type of a tensor in safetensors when not F32: "I8" for quantized weights (integer values in
+  // [-128, 127]), as read and as to write.
+  std::map<std::string, std::string> dtypes;
 };
 
 enum class Format {

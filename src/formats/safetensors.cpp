@@ -1,5 +1,7 @@
 // safetensors: 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__},
 // then the raw little-endian data. The project's own format: simple, mmap-able, read by every ecosystem.
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "formats/readers.h"
@@ -18,8 +20,8 @@ Tensor decode(const std::string& dtype, const Shape& shape, std::string_view raw
   } catch (const Error& e) {
     throw Error(where + ": " + e.what());
   }
-  const uint64_t width = dtype == "F32" ? 4 : dtype == "F16" ? 2 : dtype == "F64" ? 8 : 0;
-  if (width == 0) throw Error(where + ": dtype " + dtype + " is not supported (F32, F16, F64 are)");
+  const uint64_t width = dtype == "F32" ? 4 : dtype == "F16" ? 2 : dtype == "F64" ? 8 : dtype == "I8" ? 1 : 0;
+  if (width == 0) throw Error(where + ": dtype " + dtype + " is not supported (F32, F16, F64, I8 are)");
   if (raw.size() != static_cast<uint64_t>(n) * width)
     throw Error(where + ": data is " + std::to_string(raw.size()) + " bytes, shape " + shape_str(shape) + " of " +
                 dtype + " needs " + std::to_string(static_cast<uint64_t>(n) * width));
@@ -29,6 +31,7 @@ Tensor decode(const std::string& dtype, const Shape& shape, std::string_view raw
     if (width == 4) t[i] = r.read<float>("value");
     if (width == 2) t[i] = half_to_float(r.read<uint16_t>("value"));
     if (width == 8) t[i] = static_cast<float>(r.read<double>("value"));
+    if (width == 1) t[i] = r.read<int8_t>("value");
   }
   return t;
 }
@@ -71,18 +74,30 @@ WeightFile read_safetensors_bytes(std::string_view bytes, const std::string& pat
     if (begin > end || end > data.size())
       throw Error(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                   ") fall outside the " + std::to_string(data.size()) + " data bytes (truncated file?)");
-    wf.tensors[name] = decode(entry["dtype"].get<std::string>(), shape, data.substr(begin, end - begin), where);
+    const std::string dtype = entry["dtype"].get<std::string>();
+    wf.tensors[name] = decode(dtype, shape, data.substr(begin, end - begin), where);
+    if (dtype == "I8") wf.dtypes[name] = dtype;
   }
   return wf;
 }
+
+namespace {
+bool is_i8(const WeightFile& weights, const std::string& name) {
+  const auto it = weights.dtypes.find(name);
+  if (it == weights.dtypes.end() || it->second == "F32") return false;
+  if (it->second != "I8") throw Error("safetensors: cannot write tensor '" + name + "' as " + it->second);
+  return true;
+}
+}  // namespace
 
 std::string write_safetensors(const WeightFile& weights) {
   nlohmann::ordered_json header;
   if (!weights.metadata.empty()) header["__metadata__"] = weights.metadata;
   uint64_t offset = 0;
   for (const auto& [name, t] : weights.tensors) {
-    const uint64_t size = static_cast<uint64_t>(t.numel()) * sizeof(float);
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + size}}};
+    const bool i8 = is_i8(weights, name);
+    const uint64_t size = static_cast<uint64_t>(t.numel()) * (i8 ? 1 : sizeof(float));
+    header[name] = {{"dtype", i8 ? "I8" : "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + size}}};
     offset += size;
   }
   std::string h = header.dump();
@@ -91,8 +106,17 @@ std::string write_safetensors(const WeightFile& weights) {
   const uint64_t len = h.size();
   std::memcpy(out.data(), &len, 8);
   out += h;
-  for (const auto& [name, t] : weights.tensors)
-    out.append(reinterpret_cast<const char*>(t.data()), static_cast<std::size_t>(t.numel()) * sizeof(float));
+  for (const auto& [name, t] : weights.tensors) {
+    if (!is_i8(weights, name)) {
+      out.append(reinterpret_cast<const char*>(t.data()), static_cast<std::size_t>(t.numel()) * sizeof(float));
+      continue;
+    }
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (!(t[i] >= -128.0f && t[i] <= 127.0f) || t[i] != std::nearbyint(t[i]))
+        throw Error("safetensors: tensor '" + name + "' holds " + std::to_string(t[i]) + ", not an int8 value");
+      out.push_back(static_cast<char>(static_cast<int8_t>(t[i])));
+    }
+  }
   return out;
 }
 

@@ -2,8 +2,9 @@
 #include <set>
 
 #include "squeezenet/error.h"
-#include "squeezenet/model.h"
 #include "squeezenet/engine.h"
+#include "squeezenet/model.h"
+#include "squeezenet/quantize.h"
 #include "util/rng.h"
 
 namespace squeezenet {
@@ -56,6 +57,12 @@ WeightFile Model::to_weights(const std::string& preset) const {
 Tensor Model::forward(const Tensor& input) const { return Engine(*this).forward(input); }
 
 Model Model::from_weights(const WeightFile& weights, const std::string& origin) {
+  if (is_quantized(weights)) {
+    auto q = std::make_shared<const QuantizedModel>(from_quantized_weights(weights, origin));
+    Model model = dequantized_model(*q);
+    model.quantized_ = std::move(q);
+    return model;
+  }
   const auto& t = weights.tensors;
   auto first = t.find("features.0.weight");
   auto last = t.find("classifier.1.weight");

@@ -9,6 +9,7 @@
 #include "squeezenet/hub.h"
 #include "squeezenet/version.h"
 #include "temp_dir.h"
+#include "test_env.h"
 #include "util/io.h"
 
 namespace squeezenet {
@@ -46,9 +47,9 @@ TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
   r = run_cli("bench --precision fp16 --iters 1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("unknown precision 'fp16'"), std::string::npos) << r.output;
-  r = run_cli("bench --precision int8 --iters 1");
+  r = run_cli("quantize --weights w.safetensors --calibrate . --out q.safetensors --method entropy");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.output, "squeezenet: error: int8 is not available in this build\n");
+  EXPECT_NE(r.output.find("unknown calibration method 'entropy'"), std::string::npos) << r.output;
   r = run_cli("no-such-command");
   EXPECT_NE(r.exit_code, 0);
   r = run_cli("predict --weights /nonexistent.safetensors --input x.bin --shape 1,3,224,224");
@@ -108,6 +109,35 @@ TEST(Fetch, VerifiesTheHashInTheFileNameAndKeepsNothingBad) {
   EXPECT_THROW(download_verified("file://" + src, cache.file("bad.pth"), "00000000", false), Error);
   EXPECT_FALSE(std::filesystem::exists(cache.file("bad.pth")));
   EXPECT_FALSE(std::filesystem::exists(cache.file("bad.pth.part")));
+}
+
+TEST(Cli, Int8BenchRunsWithoutWeightsAndSaysHow) {
+  const auto r = run_cli("bench --precision int8 --input 96 --iters 2 --threads 2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("quantized on the fly"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("-int8 kernels"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("median"), std::string::npos) << r.output;
+}
+
+// quantize writes int8 safetensors from any weights format, calibrated on a folder, which classify then runs.
+TEST(Cli, QuantizeThenClassifyAtInt8) {
+  const std::string data = test::data_dir();
+  const std::string weights = data + "/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net";
+  if (!std::filesystem::exists(weights)) GTEST_SKIP() << "no " << weights;
+  test::TempDir dir;
+  const std::string q = dir.file("q.safetensors");
+  auto r = run_cli("quantize --weights " + weights + " --calibrate " + data + "/hymenoptera_data/train --count 2 --out " +
+                   q + " --method percentile");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const WeightFile wf = load_weights(q);
+  EXPECT_EQ(wf.metadata.at("quantization"), "int8");
+  EXPECT_EQ(wf.metadata.at("calibration"), "percentile");
+  EXPECT_EQ(wf.metadata.at("preset"), "caffe");
+  EXPECT_EQ(wf.dtypes.at("features.0.weight"), "I8");
+  r = run_cli("classify --weights " + q + " --precision int8 " + data + "/imagenet-sample-1000/n01531178_goldfinch.JPEG");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("goldfinch"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("on the fly"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "model/thread_team.h"
 #include "squeezenet/engine.h"
 #include "squeezenet/error.h"
+#include "squeezenet/quantize.h"
 #include "random_tensor.h"
 
 namespace squeezenet {
@@ -53,14 +54,15 @@ TEST(Engine, Fp32IsTheDefaultAndNamesItsKernels) {
   EXPECT_NE(std::string(by_options.kernel_family()).find("fp32"), std::string::npos) << by_options.kernel_family();
 }
 
-TEST(Engine, Int8SaysItIsNotAvailable) {
+TEST(Engine, Int8OnFp32WeightsRunsTheSyntheticQuantization) {
   const Model model = model_of(Arch::squeezenet1_1, 10);
-  try {
-    Engine engine(model, EngineOptions{.precision = Precision::int8});
-    FAIL() << "an int8 engine was built";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "int8 is not available in this build");
-  }
+  Engine engine(model, EngineOptions{.threads = 2, .precision = Precision::int8});
+  EXPECT_EQ(engine.precision(), Precision::int8);
+  EXPECT_NE(std::string(engine.kernel_family()).find("int8"), std::string::npos) << engine.kernel_family();
+  const Tensor x = random_input({2, 3, 64, 72}, 4);
+  const Tensor want = forward_int8_reference(*quantization_or_synthetic(model), x);
+  const Tensor got = engine.forward(x);
+  for (int64_t i = 0; i < want.numel(); ++i) ASSERT_EQ(got[i], want[i]) << i;
 }
 
 TEST(Engine, AlternatingShapesEachGetTheirOwnPlan) {

@@ -13,9 +13,12 @@
 #include "common.h"
 #include "kernels/dispatch.h"
 #include "kernels/x86/kernel_table.h"
+#include "kernels/x86/int8_table.h"
+#include "model/int8_plan.h"
 #include "model/plan.h"
 #include "squeezenet/engine.h"
 #include "squeezenet/error.h"
+#include "squeezenet/quantize.h"
 #include "util/rng.h"
 
 namespace squeezenet::cli {
@@ -24,11 +27,11 @@ namespace {
 
 // All `threads` cores running the peak loop of the kernels in use at once: what "100 %" means for that thread
 // count.
-double peak_gflops(const x86::KernelTable& k, int threads) {
+double peak_gflops(double (*loop)(double seconds), int threads) {
   std::vector<double> each(static_cast<std::size_t>(threads));
   std::vector<std::thread> team;
   for (int i = 0; i < threads; ++i)
-    team.emplace_back([&each, &k, i] { each[static_cast<std::size_t>(i)] = k.peak_gflops(0.3); });
+    team.emplace_back([&each, loop, i] { each[static_cast<std::size_t>(i)] = loop(0.3); });
   for (std::thread& t : team) t.join();
   return std::accumulate(each.begin(), each.end(), 0.0);
 }
@@ -37,6 +40,62 @@ double peak_rss_mib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+// What bench times and reports on, at any precision: a plan, or the reference forward where the CPU has no
+// kernels (then there is no peak and no profile).
+struct Subject {
+  std::function<void()> forward;
+  const char* family;
+  const char* unit = nullptr;
+  double (*peak_loop)(double seconds) = nullptr;  // GFLOP/s (2 per multiply-add) on one thread
+  std::function<void(bool)> set_profiling;
+  std::function<std::vector<Plan::StepTime>()> profile;
+  int64_t packed_bytes = 0, arena_bytes = 0;
+};
+
+Subject fp32_subject(const Model& model, const Shape& shape, int threads, const x86::KernelTable* fast, Tensor& x,
+                     Tensor& logits) {
+  if (!fast) {
+    auto engine = std::make_shared<Engine>(model, threads);
+    return {[engine, &x, &logits] { logits = engine->forward(x); }, "reference-fp32"};
+  }
+  auto plan = std::make_shared<Plan>(model, shape, threads, fast);
+  return {[plan, &x, &logits] { plan->run(x.data(), logits.data()); },
+          fast->family,
+          fast->peak_unit,
+          fast->peak_gflops,
+          [plan](bool on) { plan->set_profiling(on); },
+          [plan] { return plan->profile(); },
+          plan->packed_weight_bytes(),
+          plan->arena_bytes()};
+}
+
+double vnni_peak_gflops(double seconds) { return 2.0 * x86::int8::fastest()->peak_gmacs(seconds); }
+
+// The model's own quantization, or one made here on synthetic images (saying so): the speed is the same.
+Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor& x, Tensor& logits) {
+  const x86::int8::KernelTable* fast = x86::int8::fastest();
+  note_on_the_fly_quantization(model, Precision::int8);
+  if (!fast) {
+    auto engine = std::make_shared<Engine>(model, EngineOptions{.threads = threads, .precision = Precision::int8});
+    return {[engine, &x, &logits] { logits = engine->forward(x); }, "reference-int8"};
+  }
+  const std::shared_ptr<const QuantizedModel> q = quantization_or_synthetic(model);
+  auto plan = std::make_shared<QuantizedPlan>(*q, shape, threads, fast);
+  const auto profile = [plan] {
+    std::vector<Plan::StepTime> out;
+    for (const QuantizedPlan::StepTime& s : plan->profile()) out.push_back({s.name, s.macs, s.seconds, s.min_seconds});
+    return out;
+  };
+  return {[plan, q, &x, &logits] { plan->run(x.data(), logits.data()); },
+          fast->isa,
+          fast == &x86::int8::int8_avx2_kernels ? "AVX2 vpmaddwd" : "vpdpbusd",
+          vnni_peak_gflops,
+          [plan](bool on) { plan->set_profiling(on); },
+          profile,
+          plan->packed_weight_bytes(),
+          plan->arena_bytes()};
 }
 
 struct Opts {
@@ -48,7 +107,7 @@ struct Opts {
 
 void bench(const Opts& o) {
   const Precision precision = o.precision.get();
-  const x86::KernelTable* fast = kernels::fastest_kernels(precision);
+  const x86::KernelTable* fast = precision == Precision::int8 ? nullptr : kernels::fastest_kernels(precision);
   const Model model = o.src.load();
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   const Shape shape{o.batch, 3, o.input, o.input};
@@ -60,29 +119,18 @@ void bench(const Opts& o) {
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.uniform(-2.0, 2.0));
   Tensor logits({o.batch, model.config().num_classes});
 
-  std::unique_ptr<Plan> plan;
-  std::unique_ptr<Engine> engine;
-  if (fast)
-    plan = std::make_unique<Plan>(model, shape, threads, fast);
-  else
-    engine = std::make_unique<Engine>(model, threads);
-  auto forward = [&] {
-    if (plan)
-      plan->run(x.data(), logits.data());
-    else
-      logits = engine->forward(x);
-  };
-
+  Subject subject = precision == Precision::int8 ? int8_subject(model, shape, threads, x, logits)
+                                                 : fp32_subject(model, shape, threads, fast, x, logits);
   std::printf("%s, input %s, %d thread%s, %.1f M MACs per image, %s kernels\n", arch_name(model.config().arch).c_str(),
               shape_str(shape).c_str(), threads, threads == 1 ? "" : "s", static_cast<double>(macs) / 1e6,
-              fast ? fast->family : "reference-fp32");
-  const double peak = fast ? peak_gflops(*fast, threads) : 0.0;
-  if (fast)
-    std::printf("peak (%s loop on %d thread%s): %.1f GFLOP/s\n", fast->peak_unit, threads, threads == 1 ? "" : "s",
-                peak);
+              subject.family);
+  const double peak = subject.peak_loop ? peak_gflops(subject.peak_loop, threads) : 0.0;
+  if (subject.peak_loop)
+    std::printf("peak (%s loop on %d thread%s): %.1f GFLOP/s\n", subject.unit, threads, threads == 1 ? "" : "s", peak);
+  const auto forward = subject.forward;
 
   for (int i = 0; i < 2; ++i) forward();  // first touches of buffers and caches
-  if (plan) plan->set_profiling(o.profile);
+  if (subject.set_profiling) subject.set_profiling(o.profile);
   std::vector<double> seconds;
   for (int i = 0; i < o.iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -96,13 +144,13 @@ void bench(const Opts& o) {
   std::printf("latency per batch of %d: min %.3f ms, median %.3f ms, max %.3f ms (%d runs)\n", o.batch,
               seconds.front() * 1e3, median * 1e3, seconds.back() * 1e3, o.iters);
   std::printf("throughput: %.1f images/s, %.1f GFLOP/s", o.batch / median, gflops);
-  if (fast) std::printf(", %.1f %% of peak", 100.0 * gflops / peak);
+  if (subject.peak_loop) std::printf(", %.1f %% of peak", 100.0 * gflops / peak);
   std::printf("\npeak RSS: %.1f MiB", peak_rss_mib());
-  if (plan) {
+  if (subject.profile) {
     const int64_t weights = model.num_parameters() * static_cast<int64_t>(sizeof(float));
     const auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
     std::printf(" (weights %.1f MiB, packed for the kernels %.1f MiB, activations and scratch %.1f MiB)",
-                mib(weights), mib(plan->packed_weight_bytes()), mib(plan->arena_bytes()));
+                mib(weights), mib(subject.packed_bytes), mib(subject.arena_bytes));
   }
   std::printf("\n");
   if (o.runs) {
@@ -111,8 +159,8 @@ void bench(const Opts& o) {
     std::printf("\n");
   }
 
-  if (plan && o.profile) {
-    const std::vector<Plan::StepTime> steps = plan->profile();
+  if (subject.profile && o.profile) {
+    const std::vector<Plan::StepTime> steps = subject.profile();
     double total = 0.0;
     for (const Plan::StepTime& s : steps) total += s.seconds;
     double total_min = 0.0;

@@ -15,5 +15,6 @@ void register_train(CLI::App& app);
 void register_finetune(CLI::App& app);
 void register_compress(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace squeezenet::cli

@@ -2,8 +2,10 @@
 
 #include <omp.h>
 
+#include <cstdio>
 #include <sstream>
 
+#include "squeezenet/dataset.h"
 #include "squeezenet/error.h"
 
 namespace squeezenet::cli {
@@ -48,7 +50,16 @@ Classifier ClassifierSource::load(const std::function<std::string()>& fallback) 
   std::optional<Preset> p;
   if (!preset.empty()) p = parse_preset(preset);
   const EngineOptions options{.threads = threads, .precision = precision.get()};
-  return Classifier::load(weights.empty() && fallback ? fallback() : weights, p, options);
+  Classifier clf = Classifier::load(weights.empty() && fallback ? fallback() : weights, p, options);
+  note_on_the_fly_quantization(clf.model(), options.precision);
+  return clf;
+}
+
+void note_on_the_fly_quantization(const Model& model, Precision precision) {
+  if (precision == Precision::int8 && !model.quantization())
+    std::fprintf(stderr,
+                 "note: fp32 weights run as int8 quantized on the fly, calibrated on synthetic images; for accuracy, "
+                 "calibrate on real ones with `squeezenet quantize`\n");
 }
 
 int ClassifierSource::thread_count() const { return threads > 0 ? threads : omp_get_num_procs(); }
@@ -65,6 +76,25 @@ std::vector<Image> decode_images(const std::vector<std::string>& paths, int thre
     }
   }
   return images;
+}
+
+std::vector<Tensor> calibration_images(const std::string& dir, int count, Preset preset, int threads) {
+  const LabelledFolder folder = scan_labelled_folder(dir);
+  std::vector<std::string> paths;
+  const std::size_t n = folder.images.size(), take = std::min(n, static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < take; ++i) paths.push_back(folder.images[i * n / take].path);
+  std::vector<std::string> errors;
+  const std::vector<Image> images = decode_images(paths, threads > 0 ? threads : omp_get_num_procs(), errors);
+  std::vector<Tensor> out;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (!errors[i].empty()) {
+      std::fprintf(stderr, "warning: skipping calibration image: %s\n", errors[i].c_str());
+      continue;
+    }
+    out.push_back(preprocess(images[i], preset));
+  }
+  if (out.empty()) throw Error(dir + ": none of its images could be decoded for calibration");
+  return out;
 }
 
 std::vector<int64_t> parse_shape(const std::string& text) {

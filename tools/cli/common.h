@@ -48,4 +48,11 @@ std::vector<Image> decode_images(const std::vector<std::string>& paths, int thre
 
 std::vector<int64_t> parse_shape(const std::string& text);
 
+// Says on stderr when int8 runs fp32 weights, which the engine then quantizes on synthetic images.
+void note_on_the_fly_quantization(const Model& model, Precision precision);
+
+// Up to `count` images of `dir` (a labelled or flat folder), spread evenly over it, preprocessed by `preset`:
+// [1, 3, H, W] each. Files that fail to decode are skipped with a warning; none decoding is an error.
+std::vector<Tensor> calibration_images(const std::string& dir, int count, Preset preset, int threads);
+
 }  // namespace squeezenet::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   squeezenet::cli::register_finetune(app);
   squeezenet::cli::register_compress(app);
   squeezenet::cli::register_serve(app);
+  squeezenet::cli::register_quantize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -45,6 +45,7 @@ void register_predict(CLI::App& app) {
     const Precision precision = o->precision.get();
     const Model model = o->src.load();
     Tensor x = read_input(o->input, o->shape);
+    note_on_the_fly_quantization(model, precision);
     // fp32 runs the reference forward, the one to check other engines against.
     const Tensor logits =
         precision == Precision::fp32 ? model.forward(x) : Engine(model, {.precision = precision}).forward(x);

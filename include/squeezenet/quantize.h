@@ -1,0 +1,76 @@
+#pragma once
+// Post-training static int8 quantization. Every conv gets s8 weights with one symmetric scale per output
+// channel and reads u8 activations with one scale per tensor: the image with zero point 128 (it is signed),
+// everything after a ReLU with zero point 0. A Fire's two expands share one output scale, so that they write
+// one u8 tensor. The final conv's output stays fp32 (ReLU and average pool in fp32 give the logits).
+//
+// Arithmetic, the same on every kernel family (reference, AVX2, AVX-VNNI, AVX512-VNNI):
+//   acc  = sum over taps and input channels of (x_u8 - zero_point) * w_s8, in int32 (padding reads zero_point)
+//   u8   = round_half_even(clamp(fma(float(acc), multiplier[o], offset[o]), 0, 255))
+//          multiplier = input_scale * weight_scale[o] / output_scale, offset = bias[o] / output_scale
+//   fp32 = max(fma(float(acc), input_scale * weight_scale[o], bias[o]), 0)         (final conv)
+//   image: u8 = round_half_even(clamp(fma(x, 1 / input_scale, 128), 0, 255))
+// float(acc) rounds to nearest even, like cvtdq2ps; clamp(y, 0, 255) is (y > 0 ? y : 0) then (y < 255 ? y : 255),
+// like maxps/minps.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "squeezenet/model.h"
+
+namespace squeezenet {
+
+// How a per-tensor activation scale is chosen from the calibration images' histogram of that tensor.
+enum class Calibration {
+  minmax,      // the largest value seen
+  percentile,  // the 99.99th percentile
+  kl,          // the clipping threshold whose 8-bit histogram is nearest in KL divergence (TensorRT, ncnn)
+  mse,         // the clipping threshold with the least expected squared error
+};
+std::string calibration_name(Calibration c);
+Calibration parse_calibration(const std::string& name);  // throws Error naming the accepted values
+
+struct QuantizedConv {
+  std::string name;  // "features.0", "features.3.squeeze", "classifier.1"
+  Conv2dSpec spec;
+  std::vector<int8_t> weight;       // [O, C, K, K], in [-127, 127]
+  std::vector<float> weight_scale;  // [O]
+  std::vector<float> bias;          // [O], fp32
+  float input_scale = 1.0f;
+  int input_zero_point = 0;   // 128 for the image, 0 after a ReLU
+  float output_scale = 0.0f;  // 0: fp32 output (the final conv)
+};
+
+struct QuantizedModel {
+  ModelConfig config;
+  std::vector<QuantizedConv> convs;  // in forward order, as conv_layers(config)
+  std::string calibration;           // how the scales were chosen, for the record
+
+  const QuantizedConv& conv(const std::string& name) const;
+};
+
+// Quantizes the weights and calibrates the activation scales on `images` ([N, 3, H, W] batches, preprocessed
+// as the model expects) with the fp32 reference forward. Throws Error when there are no images.
+QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule);
+
+// Seeded noise images shaped like preprocessed photos: for timing without a calibration set (the scales are
+// then not meant for accuracy).
+std::vector<Tensor> synthetic_calibration_images(int count, int64_t size = 224);
+// The model's own quantization (not owned: the model must outlive it), or one calibrated (KL) on two synthetic
+// images: what int8 runs on fp32 weights.
+std::shared_ptr<const QuantizedModel> quantization_or_synthetic(const Model& model);
+
+// Safetensors form: per conv P, P.weight (I8), P.weight_scale, P.bias, P.input_scale, P.output_scale (F32), and
+// metadata quantization=int8, calibration, input_zero_point of features.0. from_quantized_weights checks
+// every name, shape and value (scales positive and finite, weights in [-127, 127]).
+WeightFile to_weights(const QuantizedModel& q, const std::map<std::string, std::string>& metadata = {});
+bool is_quantized(const WeightFile& weights);
+QuantizedModel from_quantized_weights(const WeightFile& weights, const std::string& origin);
+// The fp32 model the quantized weights stand for (weight = q * scale), so that a quantized file also runs in fp32.
+Model dequantized_model(const QuantizedModel& q);
+
+// The int8 forward with the reference kernels: the definition every fast family must match bit for bit.
+Tensor forward_int8_reference(const QuantizedModel& q, const Tensor& input);
+
+}  // namespace squeezenet

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Int8 against fp32 on the 1000-image ImageNet sample, for every real weights file in ../shared/data: each is
+# quantized with `squeezenet quantize`, calibrated on hymenoptera_data/train (images not in the sample), then
+# both precisions are evaluated and compared image by image. Prints a Markdown table; files stay in
+# build/accuracy_int8/. Exits 1 when int8 top-1 is more than 0.5 point off fp32 or agrees on < 97 % of images.
+#   scripts/accuracy_int8.sh [--method minmax|percentile|kl|mse] [--count N] [--every K] [--only NAME]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${SQUEEZENET_DATA:-$(cd .. && pwd)/shared/data}"
+method=kl count=64 every=1 only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --method) method="$2"; shift 2 ;;
+    --count) count="$2"; shift 2 ;;
+    --every) every="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
+    *) echo "usage: $0 [--method M] [--count N] [--every K] [--only NAME]" >&2; exit 1 ;;
+  esac
+done
+[ -x build/squeezenet ] || scripts/setup.sh
+out=build/accuracy_int8
+mkdir -p "$out"
+folder="$DATA/imagenet-sample-1000"
+calibration="$DATA/hymenoptera_data/train"
+
+models=(
+  "deep-compression-v1.0|$DATA/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net|caffe"
+  "torchvision-1.1-fp16|$DATA/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param|torchvision"
+  "onnx-zoo-1.1|$DATA/webnn-squeezenet1.1-nchw-npy/weights|torchvision"
+  "caffe-1.1-fp16|$DATA/ncnn-caffe-squeezenet1.1-fp16/squeezenet_v1.1.param|caffe"
+)
+echo "| weights | calibration | images | fp32 top-1 | int8 top-1 | change | same top-1 |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+status=0
+for m in "${models[@]}"; do
+  IFS='|' read -r name weights preset <<<"$m"
+  [ -n "$only" ] && [ "$only" != "$name" ] && continue
+  fp32="$out/$name.safetensors" q="$out/$name.int8-$method.safetensors"
+  build/squeezenet convert "$weights" "$fp32" >/dev/null
+  build/squeezenet quantize --weights "$fp32" --preset "$preset" --calibrate "$calibration" --count "$count" \
+    --method "$method" --out "$q" >/dev/null 2>&1
+  [ -s "$out/$name.fp32.csv" ] && [ "$every" = 1 ] ||
+    build/squeezenet eval "$folder" -w "$fp32" --preset "$preset" --every "$every" -q --predictions "$out/$name.fp32.csv" >/dev/null
+  build/squeezenet eval "$folder" -w "$q" --preset "$preset" --precision int8 --every "$every" -q \
+    --predictions "$out/$name.int8-$method.csv" >/dev/null
+  /usr/bin/python3 tools/reference/compare_predictions.py "$out/$name.int8-$method.csv" "$out/$name.fp32.csv" \
+    --min-agreement 0.97 --max-gap 0.5 >"$out/$name.int8-$method.compare.json" || status=1
+  /usr/bin/python3 - "$out/$name.int8-$method.compare.json" "$name" "$method" "$count" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+print(f"| {sys.argv[2]} | {sys.argv[3]}, {sys.argv[4]} images | {c['images']} | {c['reference_top1']:.1f} % | "
+      f"{c['ours_top1']:.1f} % | {c['ours_top1'] - c['reference_top1']:+.1f} pt | {100 * c['top1_agreement']:.1f} % |")
+PY
+done
+exit $status

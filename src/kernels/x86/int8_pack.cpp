@@ -1,0 +1,102 @@
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include "kernels/dispatch.h"
+#include "kernels/x86/int8_table.h"
+#include "quant/epilogue.h"
+
+namespace squeezenet::x86::int8 {
+
+int64_t PackedConv::bytes() const {
+  return static_cast<int64_t>(weight.size() + 4 * (correction.size() + multiplier.size() + offset.size()));
+}
+
+PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks) {
+  PackedConv p;
+  const Conv2dSpec& s = conv.spec;
+  p.out_channels = s.out_channels;
+  p.in_channels = s.in_channels;
+  p.quads = (s.in_channels + 3) / 4;
+  p.kernel = s.kernel;
+  p.stride = s.stride;
+  p.lanes = lanes;
+  p.group_blocks = group_blocks;
+  p.blocks = (s.out_channels + lanes - 1) / lanes;
+  const int K = s.kernel, C = s.in_channels, taps = K * K, padded = p.blocks * lanes;
+  p.weight.assign(static_cast<std::size_t>(padded) * taps * p.quads * 4, 0);
+  int8_t* w = p.weight.data();
+  for (int b0 = 0; b0 < p.blocks; b0 += group_blocks) {
+    const int width = std::min(group_blocks, p.blocks - b0) * lanes;
+    for (int t = 0; t < taps; ++t)
+      for (int q = 0; q < p.quads; ++q)
+        for (int j = 0; j < width; ++j)
+          for (int i = 0; i < 4; ++i, ++w) {
+            const int o = b0 * lanes + j, c = 4 * q + i;
+            if (o < s.out_channels && c < C) *w = conv.weight[static_cast<std::size_t>((o * C + c) * taps + t)];
+          }
+  }
+  const quant::Epilogue e = quant::epilogue(conv);
+  p.to_u8 = e.to_u8;
+  p.correction.assign(static_cast<std::size_t>(padded), 0);
+  p.multiplier.assign(static_cast<std::size_t>(padded), 0.0f);
+  p.offset.assign(static_cast<std::size_t>(padded), 0.0f);
+  for (int o = 0; o < s.out_channels; ++o) {
+    int32_t sum = 0;
+    for (int i = 0; i < C * taps; ++i) sum += conv.weight[static_cast<std::size_t>(o * C * taps + i)];
+    p.correction[static_cast<std::size_t>(o)] = conv.input_zero_point * sum;
+    p.multiplier[static_cast<std::size_t>(o)] = e.multiplier[static_cast<std::size_t>(o)];
+    p.offset[static_cast<std::size_t>(o)] = e.offset[static_cast<std::size_t>(o)];
+  }
+  return p;
+}
+
+bool has_avx512_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool yes = kernels::has_avx512() && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+bool has_avx_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool yes = kernels::has_avx2_fma() && __builtin_cpu_supports("avxvnni");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+std::vector<const KernelTable*> families_here() {
+  const char* cap_env = std::getenv("SQUEEZENET_ISA");
+  const std::string_view cap = cap_env ? cap_env : "";
+  std::vector<const KernelTable*> out;
+  if (has_avx512_vnni() && cap != "avx2" && cap != "avx-vnni") out.push_back(&int8_avx512_vnni_kernels);
+  if (has_avx_vnni() && cap != "avx2") out.push_back(&int8_avx2_vnni_kernels);
+  if (kernels::has_avx2_fma()) out.push_back(&int8_avx2_kernels);
+  return out;
+}
+
+const KernelTable* fastest() {
+  const std::vector<const KernelTable*> f = families_here();
+  return f.empty() ? nullptr : f.front();
+}
+
+void max_pool_3x3s2_ceil(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end) {
+  const int ow = static_cast<int>(pool_output_size(w, 3, 2));
+  for (int oy = row_begin; oy < row_end; ++oy)
+    for (int ox = 0; ox < ow; ++ox) {
+      uint8_t* o = out + (static_cast<int64_t>(oy) * ow + ox) * c;
+      std::fill(o, o + c, uint8_t{0});
+      for (int y = 2 * oy; y < std::min(h, 2 * oy + 3); ++y)
+        for (int x = 2 * ox; x < std::min(w, 2 * ox + 3); ++x) {
+          const uint8_t* i = in + (static_cast<int64_t>(y) * w + x) * c;
+          for (int k = 0; k < c; ++k) o[k] = std::max(o[k], i[k]);
+        }
+    }
+}
+
+}  // namespace squeezenet::x86::int8

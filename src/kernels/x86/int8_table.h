@@ -1,0 +1,71 @@
+#pragma once
+// The int8 kernel families (AVX512-VNNI, AVX-VNNI, AVX2 without VNNI) as tables the int8 plan picks from at run
+// time, and the weight layout they share. Activations are NHWC u8; a conv's accumulators are exact int32, so
+// every family computes the same bits (squeezenet/quantize.h defines the arithmetic).
+#include <cstdint>
+#include <vector>
+
+#include "squeezenet/quantize.h"
+#include "squeezenet/tensor.h"
+
+namespace squeezenet::x86::int8 {
+
+// One conv's weights for a family with `lanes` output channels per vector: output channels in blocks of
+// `lanes`, blocks in groups of up to `group_blocks` (one register tile's width), and per group
+// [tap][input channel quad][group's blocks x lanes][4 input channels] s8 bytes, zero-padded, so that one
+// vpdpbusd multiplies four input channels of one pixel into `lanes` outputs.
+struct PackedConv {
+  int out_channels = 0, in_channels = 0, quads = 0, kernel = 1, stride = 1, lanes = 16, group_blocks = 4, blocks = 0;
+  std::vector<int8_t, AlignedAllocator<int8_t>> weight;
+  // Per output channel, padded to blocks * lanes: zero_point times the sum of the channel's weights (taken off
+  // the accumulator, so that the kernels may multiply the raw u8 input), and the epilogue's constants.
+  std::vector<int32_t, AlignedAllocator<int32_t>> correction;
+  std::vector<float, AlignedAllocator<float>> multiplier, offset;
+  bool to_u8 = true;  // else fp32 with ReLU
+  int64_t bytes() const;
+};
+PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks);
+
+// Where a conv reads and writes. Output pixel (y, x), y = i / out_width, x = i % out_width, reads the window whose
+// top-left input pixel is at in + y * stride * in_row + x * stride * in_pixel (bytes; the input is already
+// padded), and writes channels [0, out_channels) at out + (y * out_row + x * out_pixel) elements.
+struct ConvIO {
+  enum class Output { u8, f32, i32 };  // i32: the corrected accumulators, for tests
+  const uint8_t* in;
+  int64_t in_row;
+  int in_pixel;
+  void* out;
+  int64_t out_row;
+  int out_pixel;
+  int out_width;
+  Output output = Output::u8;
+};
+
+struct KernelTable {
+  const char* isa;  // the family, as Engine::kernel_family says it: "avx512vnni-int8", "avxvnni-int8", "avx2-int8"
+  int lanes, group_blocks;
+  int tile_pixels;  // pixel ranges cut on multiples of this keep register tiles whole
+  void (*conv)(const PackedConv& conv, const ConvIO& io, int64_t first_pixel, int64_t last_pixel);
+  // NCHW fp32 image [3, pixels] -> NHWC u8, 4 bytes a pixel (the 4th is the zero point, its weights are 0), by
+  // the image rule of squeezenet/quantize.h. False when the pixels held a NaN or an infinity.
+  bool (*quantize_image)(const float* image, int64_t plane, float inverse_scale, uint8_t* out, int64_t first_pixel,
+                         int64_t last_pixel);
+  // The dot-product unit's peak on one thread: independent accumulator chains from registers.
+  double (*peak_gmacs)(double seconds);
+};
+
+extern const KernelTable int8_avx512_vnni_kernels;  // needs has_avx512_vnni()
+extern const KernelTable int8_avx2_vnni_kernels;    // needs has_avx_vnni()
+extern const KernelTable int8_avx2_kernels;         // needs kernels::has_avx2_fma()
+
+bool has_avx512_vnni();  // AVX-512 F, BW, VL and VNNI, with the OS saving their state
+bool has_avx_vnni();     // the VEX-coded vpdpbusd of AVX-VNNI, on ymm registers
+// The families this CPU runs, fastest first; SQUEEZENET_ISA=avx2 (as for fp32) or =avx-vnni holds it to those.
+std::vector<const KernelTable*> families_here();
+const KernelTable* fastest();  // nullptr without AVX2
+
+// NHWC u8 3x3 stride-2 max-pool with PyTorch's ceil_mode windows, output rows [row_begin, row_end). Plain loops
+// over channels: the compiler vectorizes them, and max needs no care for bit-identity.
+void max_pool_3x3s2_ceil(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end);
+
+}  // namespace squeezenet::x86::int8

@@ -1,0 +1,232 @@
+#include "model/int8_plan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <tuple>
+
+#include "quant/epilogue.h"
+#include "squeezenet/error.h"
+
+namespace squeezenet {
+
+namespace int8 = x86::int8;
+
+// Lays out a lane's arena and appends the steps, walking the network with the activation's place and shape.
+struct QuantizedPlan::Builder {
+  QuantizedPlan& plan;
+  const QuantizedModel& q;
+  int64_t lane_bytes = 0;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t> frames;  // (h, w, c) -> offset
+
+  // Where an activation is: a dense NHWC u8 map at `offset` in the lane.
+  struct Act {
+    int64_t offset, h, w, c;
+  };
+
+  int64_t alloc(int64_t bytes) {
+    const int64_t at = lane_bytes;
+    lane_bytes += (bytes + 63) / 64 * 64;
+    return at;
+  }
+  // A zero-bordered (h + 2) x (w + 2) map of c channels, one per shape: a border once zero stays zero.
+  int64_t frame(int64_t h, int64_t w, int64_t c) {
+    const auto key = std::make_tuple(h, w, c);
+    if (!frames.count(key)) frames[key] = alloc((h + 2) * (w + 2) * c);
+    return frames[key];
+  }
+
+  void conv(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel, int64_t oh,
+            int64_t ow, int64_t out, int64_t out_row, int out_pixel, int8::ConvIO::Output kind) {
+    plan.convs_.push_back(std::make_unique<int8::PackedConv>(
+        int8::pack(qc, plan.kernels_->lanes, plan.kernels_->group_blocks)));
+    const int8::PackedConv* p = plan.convs_.back().get();
+    const int64_t macs = oh * ow * qc.spec.out_channels * qc.spec.in_channels * qc.spec.kernel * qc.spec.kernel;
+    const int8::KernelTable* k = plan.kernels_;
+    plan.steps_.push_back({step, macs, oh * ow, k->tile_pixels,
+                           [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
+                             const int8::ConvIO io{l.base + in,  in_row, in_pixel,          l.base + out,
+                                                   out_row,      out_pixel, static_cast<int>(ow), kind};
+                             k->conv(*p, io, first, last);
+                           }});
+  }
+
+  Act stem(const Act& image, int64_t out) {
+    const QuantizedConv& qc = q.conv("features.0");
+    const int64_t oh = conv_output_size(image.h, qc.spec.kernel, qc.spec.stride, 0);
+    const int64_t ow = conv_output_size(image.w, qc.spec.kernel, qc.spec.stride, 0);
+    const int64_t c = qc.spec.out_channels;
+    conv("features.0-1", qc, image.offset, image.w * 4, 4, oh, ow, out, ow * c, static_cast<int>(c),
+         int8::ConvIO::Output::u8);
+    return {out, oh, ow, c};
+  }
+
+  Act max_pool(const std::string& name, const Act& x, int64_t out) {
+    const int64_t oh = pool_output_size(x.h, 3, 2), ow = pool_output_size(x.w, 3, 2);
+    plan.steps_.push_back({name, 0, oh, 1, [x, out](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
+                             int8::max_pool_3x3s2_ceil(l.base + x.offset, static_cast<int>(x.h), static_cast<int>(x.w),
+                                                       static_cast<int>(x.c), l.base + out, static_cast<int>(first),
+                                                       static_cast<int>(last));
+                           }});
+    return {out, oh, ow, x.c};
+  }
+
+  // The squeeze writes into its frame's interior; both expands read the frame and write their channels of one
+  // map over the Fire's input, which the squeeze has read in full by then.
+  Act fire(const Layer& l, const Act& x) {
+    const FireSpec& f = l.fire;
+    const int64_t s = f.squeeze, e = f.out_channels(), fr = frame(x.h, x.w, s), row = (x.w + 2) * s;
+    conv(l.name + ".squeeze", q.conv(l.name + ".squeeze"), x.offset, x.w * x.c, static_cast<int>(x.c), x.h, x.w,
+         fr + row + s, row, static_cast<int>(s), int8::ConvIO::Output::u8);
+    conv(l.name + ".expand1x1", q.conv(l.name + ".expand1x1"), fr + row + s, row, static_cast<int>(s), x.h, x.w,
+         x.offset, x.w * e, static_cast<int>(e), int8::ConvIO::Output::u8);
+    conv(l.name + ".expand3x3", q.conv(l.name + ".expand3x3"), fr, row, static_cast<int>(s), x.h, x.w,
+         x.offset + f.expand1x1, x.w * e, static_cast<int>(e), int8::ConvIO::Output::u8);
+    return {x.offset, x.h, x.w, e};
+  }
+
+  // The final conv in fp32 with ReLU, then the average over pixels, summed in pixel order as the reference does.
+  void head(const Layer& l, const Act& x) {
+    const QuantizedConv& qc = q.conv(l.name);
+    const int pad = qc.spec.padding;
+    int64_t in = x.offset, row = x.w * x.c;
+    if (pad > 0) {  // the Caffe v1.0 head: a 1x1 conv with padding 1 reads a zero border
+      const int64_t fr = frame(x.h, x.w, x.c);
+      row = (x.w + 2) * x.c;
+      plan.steps_.push_back({l.name + ".pad", 0, x.h, 1,
+                             [x, fr, row](const Lane& lane, int64_t, const float*, float*, int64_t first, int64_t last) {
+                               for (int64_t y = first; y < last; ++y)
+                                 std::memcpy(lane.base + fr + (y + 1) * row + x.c, lane.base + x.offset + y * x.w * x.c,
+                                             static_cast<std::size_t>(x.w * x.c));
+                             }});
+      in = fr;
+    }
+    const int64_t oh = x.h + 2 * pad, ow = x.w + 2 * pad, o = qc.spec.out_channels;
+    const int64_t out = alloc(oh * ow * o * static_cast<int64_t>(sizeof(float)));
+    conv(l.name, qc, in, row, static_cast<int>(x.c), oh, ow, out, ow * o, static_cast<int>(o),
+         int8::ConvIO::Output::f32);
+    const int64_t pixels = oh * ow;
+    plan.steps_.push_back({"classifier.3", 0, o, 16,
+                           [=](const Lane& lane, int64_t n, const float*, float* logits, int64_t first, int64_t last) {
+                             const float* y = reinterpret_cast<const float*>(lane.base + out);
+                             float* z = logits + n * o;
+                             std::fill(z + first, z + last, 0.0f);
+                             for (int64_t p = 0; p < pixels; ++p)
+                               for (int64_t c = first; c < last; ++c) z[c] += y[p * o + c];
+                             for (int64_t c = first; c < last; ++c) z[c] /= static_cast<float>(pixels);
+                           }});
+  }
+
+  void build() {
+    const int64_t H = plan.input_shape_[2], W = plan.input_shape_[3];
+    int64_t largest = 0;
+    for (const LayerSummary& r : summarize(q.config, H, W)) largest = std::max(largest, numel_of(r.output));
+    const Act image{alloc(H * W * 4), H, W, 4};
+    const int64_t buffer[2] = {alloc(largest), alloc(largest)};
+    const float inverse = quant::image_inverse_scale(q);
+    const int8::KernelTable* k = plan.kernels_;
+    std::atomic<bool>* nonfinite = plan.nonfinite_.get();
+    plan.steps_.push_back(
+        {"input", 0, H * W, 16,
+         [=](const Lane& l, int64_t n, const float* img, float*, int64_t first, int64_t last) {
+           if (!k->quantize_image(img, H * W, inverse, l.base + image.offset, first, last)) nonfinite[n] = true;
+         }});
+    Act x{};
+    for (const Layer& l : architecture(q.config)) {
+      const int other = x.offset == buffer[0] ? 1 : 0;
+      if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = stem(image, buffer[0]);
+      if (l.kind == Layer::Kind::Conv2d && l.name != "features.0") head(l, x);
+      if (l.kind == Layer::Kind::MaxPool2d) x = max_pool(l.name, x, buffer[other]);
+      if (l.kind == Layer::Kind::Fire) x = fire(l, x);
+    }
+  }
+};
+
+QuantizedPlan::QuantizedPlan(const QuantizedModel& q, const Shape& input_shape, int threads,
+                             const int8::KernelTable* kernels)
+    : input_shape_(input_shape),
+      num_classes_(q.config.num_classes),
+      threads_(threads),
+      kernels_(kernels ? kernels : int8::fastest()),
+      team_(threads) {
+  if (!kernels_) throw Error("int8 forward: this CPU has no AVX2");
+  if (threads < 1) throw Error("int8 forward: thread count must be positive");
+  check_input(q.config, input_shape);
+  const int64_t N = input_shape[0];
+  nonfinite_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(N));
+  Builder b{*this, q, 0, {}};
+  b.build();
+  // Images go one per worker when there are enough of them; otherwise the workers share each image and its lane.
+  const int64_t lanes = N >= threads ? threads : 1;
+  arena_bytes_ = lanes * b.lane_bytes;
+  arena_ = {static_cast<uint8_t*>(::operator new(static_cast<std::size_t>(arena_bytes_), std::align_val_t{64})),
+            [](uint8_t* p) { ::operator delete(p, std::align_val_t{64}); }};
+  std::memset(arena_.get(), 0, static_cast<std::size_t>(arena_bytes_));  // the frames' borders
+  for (int64_t i = 0; i < lanes; ++i) lanes_.push_back({arena_.get() + i * b.lane_bytes});
+  step_seconds_.assign(steps_.size(), 0.0);
+  step_min_seconds_.assign(steps_.size(), 0.0);
+}
+
+QuantizedPlan::~QuantizedPlan() = default;
+
+int64_t QuantizedPlan::packed_weight_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& c : convs_) bytes += c->bytes();
+  return bytes;
+}
+
+void QuantizedPlan::run_image(int64_t n, const Lane& lane, const float* image, float* logits, int member, int members,
+                              bool timed) {
+  using clock = std::chrono::steady_clock;
+  for (std::size_t s = 0; s < steps_.size(); ++s) {
+    const Step& st = steps_[s];
+    const auto start = timed ? clock::now() : clock::time_point{};
+    const auto cut = [&](int m) { return m == members ? st.units : st.units * m / members / st.align * st.align; };
+    const int64_t first = cut(member), last = cut(member + 1);
+    if (first < last) st.run(lane, n, image, logits, first, last);
+    if (members > 1) team_.barrier();
+    if (timed) {
+      const double t = std::chrono::duration<double>(clock::now() - start).count();
+      step_seconds_[s] += t;
+      step_min_seconds_[s] = profiled_images_ == 0 ? t : std::min(step_min_seconds_[s], t);
+    }
+  }
+  if (timed) ++profiled_images_;
+}
+
+void QuantizedPlan::run(const float* input, float* logits) {
+  const int64_t N = input_shape_[0], per = input_shape_[1] * input_shape_[2] * input_shape_[3];
+  for (int64_t n = 0; n < N; ++n) nonfinite_[n] = false;
+  if (lanes_.size() > 1 || threads_ == 1) {
+    team_.run([&](int m) {
+      for (int64_t n = m; n < N; n += threads_) run_image(n, lanes_[static_cast<std::size_t>(m)], input + n * per, logits, 0, 1, profiling_ && m == 0);
+    });
+  } else {
+    team_.run([&](int m) {
+      for (int64_t n = 0; n < N; ++n) run_image(n, lanes_[0], input + n * per, logits, m, threads_, profiling_ && m == 0);
+    });
+  }
+  for (int64_t n = 0; n < N; ++n)
+    if (nonfinite_[n])
+      std::fill(logits + n * num_classes_, logits + (n + 1) * num_classes_, std::numeric_limits<float>::quiet_NaN());
+}
+
+void QuantizedPlan::set_profiling(bool on) {
+  profiling_ = on;
+  std::fill(step_seconds_.begin(), step_seconds_.end(), 0.0);
+  std::fill(step_min_seconds_.begin(), step_min_seconds_.end(), 0.0);
+  profiled_images_ = 0;
+}
+
+std::vector<QuantizedPlan::StepTime> QuantizedPlan::profile() const {
+  std::vector<StepTime> out;
+  for (std::size_t i = 0; i < steps_.size(); ++i)
+    out.push_back({steps_[i].name, steps_[i].macs,
+                   profiled_images_ ? step_seconds_[i] / static_cast<double>(profiled_images_) : 0.0,
+                   step_min_seconds_[i]});
+  return out;
+}
+
+}  // namespace squeezenet

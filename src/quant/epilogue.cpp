@@ -1,0 +1,21 @@
+#include "quant/epilogue.h"
+
+namespace squeezenet::quant {
+
+Epilogue epilogue(const QuantizedConv& conv) {
+  Epilogue e;
+  e.to_u8 = conv.output_scale > 0.0f;
+  const std::size_t O = conv.bias.size();
+  e.multiplier.resize(O);
+  e.offset.resize(O);
+  for (std::size_t o = 0; o < O; ++o) {
+    const float m = conv.input_scale * conv.weight_scale[o];
+    e.multiplier[o] = e.to_u8 ? m / conv.output_scale : m;
+    e.offset[o] = e.to_u8 ? conv.bias[o] / conv.output_scale : conv.bias[o];
+  }
+  return e;
+}
+
+float image_inverse_scale(const QuantizedModel& q) { return 1.0f / q.convs.front().input_scale; }
+
+}  // namespace squeezenet::quant

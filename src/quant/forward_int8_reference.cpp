@@ -1,0 +1,85 @@
+// The int8 network with the reference kernels, NCHW, one step per layer: the executable definition of the
+// quantized forward.
+#include <cmath>
+#include <limits>
+
+#include "kernels/reference/int8.h"
+#include "quant/epilogue.h"
+#include "squeezenet/quantize.h"
+
+namespace squeezenet {
+
+namespace {
+using ref::U8Tensor;
+
+U8Tensor conv_u8(const U8Tensor& x, const QuantizedConv& c) {
+  Shape shape;
+  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, c.input_zero_point, c.weight, c.spec.out_channels, c.spec.kernel,
+                                                    c.spec.stride, c.spec.padding, shape);
+  const quant::Epilogue e = quant::epilogue(c);
+  U8Tensor y{shape, std::vector<uint8_t>(acc.size())};
+  const int64_t O = shape[1], HW = shape[2] * shape[3];
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    const std::size_t o = static_cast<std::size_t>((static_cast<int64_t>(i) / HW) % O);
+    y.data[i] = ref::requantize(acc[i], e.multiplier[o], e.offset[o]);
+  }
+  return y;
+}
+
+U8Tensor concat(const U8Tensor& a, const U8Tensor& b) {
+  const int64_t N = a.shape[0], Ca = a.shape[1], Cb = b.shape[1], HW = a.shape[2] * a.shape[3];
+  U8Tensor y{{N, Ca + Cb, a.shape[2], a.shape[3]}, {}};
+  for (int64_t n = 0; n < N; ++n) {
+    y.data.insert(y.data.end(), a.data.begin() + n * Ca * HW, a.data.begin() + (n + 1) * Ca * HW);
+    y.data.insert(y.data.end(), b.data.begin() + n * Cb * HW, b.data.begin() + (n + 1) * Cb * HW);
+  }
+  return y;
+}
+
+// The final conv in fp32 with ReLU, then the average over pixels, summed in pixel order.
+Tensor head(const U8Tensor& x, const QuantizedConv& c) {
+  Shape shape;
+  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, c.input_zero_point, c.weight, c.spec.out_channels, c.spec.kernel,
+                                                    c.spec.stride, c.spec.padding, shape);
+  const quant::Epilogue e = quant::epilogue(c);
+  const int64_t N = shape[0], O = shape[1], HW = shape[2] * shape[3];
+  Tensor logits({N, O});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < O; ++o) {
+      float sum = 0.0f;
+      for (int64_t p = 0; p < HW; ++p)
+        sum += ref::dequantize_relu(acc[static_cast<std::size_t>((n * O + o) * HW + p)],
+                                    e.multiplier[static_cast<std::size_t>(o)], e.offset[static_cast<std::size_t>(o)]);
+      logits[n * O + o] = sum / static_cast<float>(HW);
+    }
+  return logits;
+}
+}  // namespace
+
+Tensor forward_int8_reference(const QuantizedModel& q, const Tensor& input) {
+  check_input(q.config, input.shape());
+  const float inverse = quant::image_inverse_scale(q);
+  U8Tensor x{input.shape(), std::vector<uint8_t>(static_cast<std::size_t>(input.numel()))};
+  for (int64_t i = 0; i < input.numel(); ++i) x.data[static_cast<std::size_t>(i)] = ref::quantize_input(input[i], inverse);
+  Tensor logits;
+  for (const Layer& l : architecture(q.config)) {
+    if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = conv_u8(x, q.conv(l.name));
+    if (l.kind == Layer::Kind::Conv2d && l.name != "features.0") logits = head(x, q.conv(l.name));
+    if (l.kind == Layer::Kind::MaxPool2d) x = ref::max_pool2d_ceil_u8(x, 3, 2);
+    if (l.kind == Layer::Kind::Fire) {
+      const U8Tensor s = conv_u8(x, q.conv(l.name + ".squeeze"));
+      x = concat(conv_u8(s, q.conv(l.name + ".expand1x1")), conv_u8(s, q.conv(l.name + ".expand3x3")));
+    }
+  }
+  // An image holding a NaN or an infinity gets NaN logits, as the fp32 forward gives.
+  const int64_t N = input.dim(0), per = input.numel() / N, K = logits.dim(1);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < per; ++i)
+      if (!std::isfinite(input[n * per + i])) {
+        std::fill(logits.data() + n * K, logits.data() + (n + 1) * K, std::numeric_limits<float>::quiet_NaN());
+        break;
+      }
+  return logits;
+}
+
+}  // namespace squeezenet

@@ -1,0 +1,323 @@
+// The int8 path: reference kernels against fp32 arithmetic, every int8 kernel family this CPU runs against the
+// reference on odd shapes, the whole quantized network bit-identical across families and thread counts, and the
+// quantized safetensors format.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "formats/readers.h"
+#include "kernels/reference/int8.h"
+#include "kernels/reference/reference.h"
+#include "kernels/x86/int8_table.h"
+#include "model/int8_plan.h"
+#include "quant/epilogue.h"
+#include "quant/observer.h"
+#include "random_tensor.h"
+#include "squeezenet/error.h"
+#include "squeezenet/quantize.h"
+#include "util/rng.h"
+
+namespace squeezenet {
+namespace {
+
+ref::U8Tensor random_u8(Shape shape, uint64_t seed) {
+  Rng rng(seed);
+  ref::U8Tensor t{shape, std::vector<uint8_t>(static_cast<std::size_t>(numel_of(shape)))};
+  for (uint8_t& v : t.data) v = static_cast<uint8_t>(rng.next() % 256);
+  return t;
+}
+
+std::vector<int8_t> random_s8(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int8_t> w(static_cast<std::size_t>(n));
+  for (int8_t& v : w) v = static_cast<int8_t>(static_cast<int>(rng.next() % 255) - 127);
+  return w;
+}
+
+TEST(Int8Reference, ConvIsTheFp32ConvOfTheCenteredIntegers) {
+  const ref::U8Tensor x = random_u8({2, 5, 7, 6}, 1);
+  const std::vector<int8_t> w = random_s8(3 * 5 * 3 * 3, 2);
+  Shape shape;
+  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 128, w, 3, 3, 2, 1, shape);
+  Tensor xf(x.shape), wf({3, 5, 3, 3}), bias({3});
+  for (int64_t i = 0; i < xf.numel(); ++i) xf[i] = static_cast<float>(x.data[static_cast<std::size_t>(i)] - 128);
+  for (int64_t i = 0; i < wf.numel(); ++i) wf[i] = w[static_cast<std::size_t>(i)];
+  const Tensor y = ref::conv2d(xf, wf, bias, 2, 1);  // sums of integers below 2^24: exact in fp32
+  ASSERT_EQ(shape, y.shape());
+  for (int64_t i = 0; i < y.numel(); ++i) ASSERT_EQ(acc[static_cast<std::size_t>(i)], static_cast<int32_t>(y[i])) << i;
+}
+
+TEST(Int8Reference, RequantizeRoundsHalfToEvenAndSaturates) {
+  EXPECT_EQ(ref::requantize(5, 0.5f, 0.0f), 2);   // 2.5 -> 2
+  EXPECT_EQ(ref::requantize(7, 0.5f, 0.0f), 4);   // 3.5 -> 4
+  EXPECT_EQ(ref::requantize(-9, 1.0f, 3.0f), 0);  // ReLU
+  EXPECT_EQ(ref::requantize(1000, 1.0f, 0.0f), 255);
+  EXPECT_EQ(ref::requantize(3, 1.0f, -0.5f), 2);  // 2.5 -> 2
+  EXPECT_EQ(ref::quantize_input(-1e9f, 1.0f), 0);
+  EXPECT_EQ(ref::quantize_input(0.5f, 1.0f), 128);  // 128.5 -> 128
+  EXPECT_EQ(ref::quantize_input(1.5f, 1.0f), 130);  // 129.5 -> 130
+  EXPECT_EQ(ref::dequantize_relu(-3, 1.0f, 1.0f), 0.0f);
+  EXPECT_EQ(ref::dequantize_relu(3, 0.5f, 1.0f), 2.5f);
+}
+
+TEST(Int8Reference, MaxPoolTakesPyTorchsCeilWindows) {
+  const ref::U8Tensor x = random_u8({1, 3, 8, 7}, 3);
+  const ref::U8Tensor y = ref::max_pool2d_ceil_u8(x, 3, 2);
+  Tensor xf(x.shape);
+  for (int64_t i = 0; i < xf.numel(); ++i) xf[i] = x.data[static_cast<std::size_t>(i)];
+  const Tensor yf = ref::max_pool2d_ceil(xf, 3, 2);
+  ASSERT_EQ(y.shape, yf.shape());
+  for (int64_t i = 0; i < yf.numel(); ++i) EXPECT_EQ(y.data[static_cast<std::size_t>(i)], yf[i]);
+}
+
+TEST(Calibration, RulesPickThresholdsInsideTheRange) {
+  // Mostly small values and a few outliers: min/max keeps the outliers, percentile and KL clip them; MSE weighs
+  // the outliers' clipping error against everyone's rounding error and may keep them.
+  std::vector<float> v;
+  Rng rng(4);
+  for (int i = 0; i < 200000; ++i) v.push_back(static_cast<float>(std::fabs(rng.normal())));
+  for (int i = 0; i < 5; ++i) v.push_back(40.0f + static_cast<float>(i));
+  quant::Histogram h;
+  h.add(v.data(), 100000);
+  h.add(v.data() + 100000, static_cast<int64_t>(v.size()) - 100000);
+  EXPECT_FLOAT_EQ(h.threshold(Calibration::minmax, 255), 44.0f);
+  for (Calibration c : {Calibration::percentile, Calibration::kl}) {
+    const double t = h.threshold(c, 255);
+    EXPECT_GT(t, 2.0) << calibration_name(c);
+    EXPECT_LT(t, 20.0) << calibration_name(c);
+  }
+  EXPECT_GT(h.threshold(Calibration::mse, 255), 2.0);
+  EXPECT_LE(h.threshold(Calibration::mse, 255), 44.0);
+  quant::Histogram zeros;
+  const float z[3] = {0, 0, 0};
+  zeros.add(z, 3);
+  EXPECT_EQ(zeros.threshold(Calibration::kl, 255), 0.0);
+  EXPECT_EQ(parse_calibration("mse"), Calibration::mse);
+  EXPECT_THROW(parse_calibration("entropy"), Error);
+}
+
+// One conv with random weights and scales, as quantize() would make it.
+QuantizedConv random_conv(int c, int o, int k, int stride, int pad, int zero_point, bool to_u8, uint64_t seed) {
+  QuantizedConv q;
+  q.name = "test";
+  q.spec = {c, o, k, stride, pad};
+  q.weight = random_s8(static_cast<int64_t>(o) * c * k * k, seed);
+  Rng rng(seed + 1);
+  for (int i = 0; i < o; ++i) {
+    q.weight_scale.push_back(static_cast<float>(rng.uniform(0.001, 0.01)));
+    q.bias.push_back(static_cast<float>(rng.uniform(-1.0, 1.0)));
+  }
+  q.input_scale = 0.05f;
+  q.input_zero_point = zero_point;
+  q.output_scale = to_u8 ? 0.02f : 0.0f;
+  return q;
+}
+
+class Int8Family : public ::testing::TestWithParam<const x86::int8::KernelTable*> {
+ protected:
+  void SetUp() override {
+    const auto here = x86::int8::families_here();
+    if (std::find(here.begin(), here.end(), GetParam()) == here.end())
+      GTEST_SKIP() << "this CPU lacks " << GetParam()->isa << " (or SQUEEZENET_ISA holds it back)";
+  }
+};
+std::string family_name(const ::testing::TestParamInfo<const x86::int8::KernelTable*>& info) {
+  std::string s = info.param->isa;
+  std::replace(s.begin(), s.end(), '-', '_');
+  return s;
+}
+INSTANTIATE_TEST_SUITE_P(Isa, Int8Family,
+                         ::testing::Values(&x86::int8::int8_avx512_vnni_kernels, &x86::int8::int8_avx2_vnni_kernels,
+                                           &x86::int8::int8_avx2_kernels),
+                         family_name);
+
+// The family's conv on an NHWC copy of x (padded into a frame of zero points) against the reference, for all
+// three outputs, the pixels cut in two uneven pieces as threads cut them.
+void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int stride, int pad, int h, int w,
+                uint64_t seed) {
+  SCOPED_TRACE("c " + std::to_string(c) + " o " + std::to_string(o) + " k " + std::to_string(kernel) + " s " +
+               std::to_string(stride) + " pad " + std::to_string(pad) + " " + std::to_string(h) + "x" +
+               std::to_string(w));
+  const int zp = seed % 2 ? 128 : 0;
+  const ref::U8Tensor x = random_u8({1, c, h, w}, seed);
+  const int cs = (c + 3) / 4 * 4, fh = h + 2 * pad, fw = w + 2 * pad;
+  std::vector<uint8_t> frame(static_cast<std::size_t>(fh * fw * cs), static_cast<uint8_t>(zp));
+  for (int ch = 0; ch < c; ++ch)
+    for (int y = 0; y < h; ++y)
+      for (int xx = 0; xx < w; ++xx)
+        frame[static_cast<std::size_t>(((y + pad) * fw + xx + pad) * cs + ch)] =
+            x.data[static_cast<std::size_t>((ch * h + y) * w + xx)];
+  for (const auto kind : {x86::int8::ConvIO::Output::i32, x86::int8::ConvIO::Output::u8,
+                          x86::int8::ConvIO::Output::f32}) {
+    const bool to_u8 = kind == x86::int8::ConvIO::Output::u8;
+    const QuantizedConv q = random_conv(c, o, kernel, stride, pad, zp, to_u8, seed + 7);
+    Shape shape;
+    const std::vector<int32_t> acc = ref::conv2d_u8s8(x, zp, q.weight, o, kernel, stride, pad, shape);
+    const int oh = static_cast<int>(shape[2]), ow = static_cast<int>(shape[3]);
+    const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+    const int out_pixel = o + 3;  // a pixel stride wider than the channels, as in a Fire's shared output
+    std::vector<uint8_t> out(static_cast<std::size_t>(oh * ow * out_pixel) * 4, 0xAB);
+    const x86::int8::ConvIO io{frame.data(), static_cast<int64_t>(fw) * cs, cs, out.data(),
+                               static_cast<int64_t>(ow) * out_pixel, out_pixel, ow, kind};
+    const int64_t cut = oh * ow / 3 + 1;
+    k.conv(pc, io, 0, std::min<int64_t>(cut, oh * ow));
+    k.conv(pc, io, std::min<int64_t>(cut, oh * ow), oh * ow);
+    const quant::Epilogue e = quant::epilogue(q);
+    for (int ch = 0; ch < o; ++ch)
+      for (int p = 0; p < oh * ow; ++p) {
+        const int32_t a = acc[static_cast<std::size_t>(ch * oh * ow + p)];
+        const std::size_t at = static_cast<std::size_t>(p * out_pixel + ch);
+        if (kind == x86::int8::ConvIO::Output::i32) {
+          int32_t v;
+          std::memcpy(&v, out.data() + 4 * at, 4);
+          ASSERT_EQ(v, a) << "channel " << ch << " pixel " << p;
+        } else if (to_u8) {
+          ASSERT_EQ(out[at], ref::requantize(a, e.multiplier[ch], e.offset[ch])) << "channel " << ch << " pixel " << p;
+        } else {
+          float v;
+          std::memcpy(&v, out.data() + 4 * at, 4);
+          ASSERT_EQ(v, ref::dequantize_relu(a, e.multiplier[ch], e.offset[ch])) << "channel " << ch << " pixel " << p;
+        }
+      }
+    // Nothing written past the channels of a pixel.
+    if (to_u8) {
+      for (int p = 0; p < oh * ow; ++p)
+        for (int ch = o; ch < out_pixel; ++ch) ASSERT_EQ(out[static_cast<std::size_t>(p * out_pixel + ch)], 0xAB);
+    }
+  }
+}
+
+TEST_P(Int8Family, ConvMatchesReferenceOnOddShapes) {
+  const auto& k = *GetParam();
+  check_conv(k, 3, 64, 3, 2, 0, 11, 9, 1);   // the stem of 1.1
+  check_conv(k, 3, 17, 7, 2, 0, 15, 13, 2);  // 1.0's 7x7 stem, odd channels
+  check_conv(k, 16, 64, 1, 1, 0, 5, 7, 3);
+  check_conv(k, 13, 40, 3, 1, 1, 6, 5, 4);
+  check_conv(k, 5, 1, 3, 1, 1, 4, 4, 5);
+  check_conv(k, 32, 100, 1, 1, 0, 3, 3, 6);
+  check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7);
+  check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8);  // the Caffe head: a padded 1x1
+}
+
+TEST_P(Int8Family, ImageQuantizationMatchesReferenceAndFlagsNonFinite) {
+  const int64_t pixels = 37;
+  Tensor img = test::random_tensor({3, pixels}, 9, -3.0, 3.0);
+  img[5] = 0.025f;  // halfway cases after scaling by 20: 128.5 and 129.5
+  img[6] = 0.075f;
+  std::vector<uint8_t> out(4 * pixels);
+  EXPECT_TRUE(GetParam()->quantize_image(img.data(), pixels, 20.0f, out.data(), 0, pixels));
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int c = 0; c < 3; ++c)
+      ASSERT_EQ(out[static_cast<std::size_t>(4 * p + c)], ref::quantize_input(img[c * pixels + p], 20.0f));
+    ASSERT_EQ(out[static_cast<std::size_t>(4 * p + 3)], 128);
+  }
+  img[pixels + 30] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_FALSE(GetParam()->quantize_image(img.data(), pixels, 20.0f, out.data(), 0, pixels));
+}
+
+// A random network quantized on synthetic images, small enough for the reference forward.
+const QuantizedModel& small_quantized(Arch arch) {
+  static std::map<Arch, QuantizedModel> cache;
+  if (!cache.count(arch)) {
+    ModelConfig config;
+    config.arch = arch;
+    config.num_classes = 37;
+    config.final_conv_pad = arch == Arch::squeezenet1_0 ? 1 : 0;
+    const Model m(config, 5);
+    cache[arch] = quantize(m, synthetic_calibration_images(2, 67), Calibration::kl);
+  }
+  return cache[arch];
+}
+
+TEST_P(Int8Family, NetworkIsBitIdenticalToReferenceOnAnyThreadCount) {
+  for (Arch arch : {Arch::squeezenet1_1, Arch::squeezenet1_0}) {
+    const QuantizedModel& q = small_quantized(arch);
+    Tensor x = test::random_tensor({3, 3, 67, 71}, 10, -2.0, 2.5);
+    x[3 * 67 * 71 + 100] = std::numeric_limits<float>::infinity();  // the second image gets NaN logits
+    const Tensor expected = forward_int8_reference(q, x);
+    for (int threads : {1, 2, 3, 4}) {
+      SCOPED_TRACE(arch_name(arch) + ", " + std::to_string(threads) + " threads");
+      for (int64_t batch : {int64_t{1}, int64_t{3}}) {
+        Tensor xb({batch, 3, 67, 71}, x.data());
+        QuantizedPlan plan(q, xb.shape(), threads, GetParam());
+        Tensor logits({batch, q.config.num_classes});
+        plan.run(xb.data(), logits.data());
+        for (int64_t i = 0; i < logits.numel(); ++i) {
+          if (std::isnan(expected[i])) {
+            ASSERT_TRUE(std::isnan(logits[i])) << i;
+          } else {
+            ASSERT_EQ(std::memcmp(logits.data() + i, expected.data() + i, 4), 0) << i << ": " << logits[i] << " vs " << expected[i];
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Int8, QuantizedNetworkStaysCloseToFp32) {
+  ModelConfig config;
+  config.num_classes = 10;
+  const Model m(config, 6);
+  const std::vector<Tensor> images = synthetic_calibration_images(3, 67);
+  const QuantizedModel q = quantize(m, images, Calibration::minmax);
+  const Tensor fp = m.forward(images[0]), i8 = forward_int8_reference(q, images[0]);
+  float scale = 0.0f;
+  for (int64_t i = 0; i < fp.numel(); ++i) scale = std::max(scale, std::fabs(fp[i]));
+  ASSERT_GT(scale, 0.0f);
+  EXPECT_LT(max_abs_diff(fp, i8), 0.1f * scale);
+}
+
+TEST(Int8, SafetensorsRoundTripKeepsEveryBitAndLoadsAsAModel) {
+  const QuantizedModel& q = small_quantized(Arch::squeezenet1_0);
+  const std::string bytes = write_safetensors(to_weights(q));
+  const WeightFile wf = read_safetensors_bytes(bytes, "q.safetensors");
+  EXPECT_EQ(wf.dtypes.at("features.0.weight"), "I8");
+  const Model m = Model::from_weights(wf, "q.safetensors");
+  ASSERT_NE(m.quantization(), nullptr);
+  const QuantizedModel& back = *m.quantization();
+  EXPECT_EQ(back.config.final_conv_pad, 1);
+  EXPECT_EQ(back.calibration, "kl");
+  ASSERT_EQ(back.convs.size(), q.convs.size());
+  for (std::size_t i = 0; i < q.convs.size(); ++i) {
+    EXPECT_EQ(back.convs[i].weight, q.convs[i].weight);
+    EXPECT_EQ(back.convs[i].weight_scale, q.convs[i].weight_scale);
+    EXPECT_EQ(back.convs[i].bias, q.convs[i].bias);
+    EXPECT_EQ(back.convs[i].input_scale, q.convs[i].input_scale);
+    EXPECT_EQ(back.convs[i].output_scale, q.convs[i].output_scale);
+    EXPECT_EQ(back.convs[i].input_zero_point, q.convs[i].input_zero_point);
+  }
+  // The fp32 model holds weight * scale.
+  EXPECT_EQ(m.parameter("features.0.weight")[7], q.convs[0].weight[7] * q.convs[0].weight_scale[0]);
+}
+
+TEST(Int8, BadQuantizedFilesGiveOneClearError) {
+  const QuantizedModel& q = small_quantized(Arch::squeezenet1_1);
+  auto expect_error = [](WeightFile wf, const std::string& what) {
+    try {
+      Model::from_weights(wf, "q.safetensors");
+      FAIL() << "accepted: " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  WeightFile wf = to_weights(q);
+  wf.tensors["features.3.squeeze.weight"][2] = 300.0f;
+  expect_error(wf, "not an int8 weight");
+  wf = to_weights(q);
+  wf.tensors["features.3.squeeze.input_scale"][0] = -1.0f;
+  expect_error(wf, "not a positive finite scale");
+  wf = to_weights(q);
+  wf.tensors.erase("classifier.1.output_scale");
+  expect_error(wf, "missing tensor 'classifier.1.output_scale'");
+  wf = to_weights(q);
+  wf.tensors["features.3.squeeze.output_scale"] = Tensor({2});
+  expect_error(wf, "shape [2]");
+  wf = to_weights(q);
+  wf.tensors["features.3.extra_scale"] = Tensor({1}, 1.0f);
+  expect_error(wf, "unexpected tensor");
+}
+
+}  // namespace
+}  // namespace squeezenet

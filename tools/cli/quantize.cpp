@@ -1,0 +1,63 @@
+// `squeezenet quantize`: post-training static int8 quantization of a weights file, calibrated on a folder of
+// images the model will not be evaluated on.
+#include <cstdio>
+
+#include "commands.h"
+#include "common.h"
+#include "squeezenet/dataset.h"
+#include "squeezenet/error.h"
+#include "squeezenet/quantize.h"
+
+namespace squeezenet::cli {
+
+namespace {
+struct Opts {
+  std::string weights, dir, out, method = "kl", preset;
+  int count = 64, threads = 0;
+};
+
+void run(const Opts& o) {
+  const Calibration rule = parse_calibration(o.method);
+  if (format_for_output(o.out) != Format::safetensors)
+    throw Error(o.out + ": quantized weights are written as .safetensors only");
+  WeightFile wf = load_weights(o.weights);
+  if (is_quantized(wf)) throw Error(o.weights + ": already int8; quantize the fp32 weights instead");
+  const Model model = Model::from_weights(wf, o.weights);
+  const Preset preset = !o.preset.empty()                 ? parse_preset(o.preset)
+                        : wf.metadata.count("preset") == 0 ? Preset::torchvision
+                                                           : parse_preset(wf.metadata.at("preset"));
+  const std::vector<Tensor> images = calibration_images(o.dir, o.count, preset, o.threads);
+  std::fprintf(stderr, "calibrating %s on %zu images of %s (%s)\n", arch_name(model.config().arch).c_str(),
+               images.size(), o.dir.c_str(), o.method.c_str());
+  const QuantizedModel q = quantize(model, images, rule);
+  wf.metadata["preset"] = preset_name(preset);
+  wf.metadata["calibration_images"] = std::to_string(images.size());
+  save_weights(to_weights(q, wf.metadata), o.out, Format::safetensors);
+  std::printf("wrote %s: int8 weights per output channel, u8 activations, %s calibration on %zu images\n",
+              o.out.c_str(), o.method.c_str(), images.size());
+}
+}  // namespace
+
+void register_quantize(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "quantize",
+      "Quantize weights to int8 (s8 weights per output channel, u8 activations per tensor), calibrated on images;\n"
+      "the result is a .safetensors file that classify/eval/predict/bench run with --precision int8");
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("-w,--weights", o->weights, "fp32 weights (any supported format)")->required();
+  cmd->add_option("--calibrate", o->dir, "Folder of calibration images (flat or one subfolder per class); not the "
+                                         "images you evaluate on")
+      ->required();
+  cmd->add_option("-o,--out", o->out, "Output .safetensors")->required();
+  cmd->add_option("--method", o->method,
+                  "Activation scales: minmax | percentile (99.99 %) | kl (entropy, as TensorRT) | mse")
+      ->capture_default_str();
+  cmd->add_option("--count", o->count, "Calibration images, spread evenly over the folder")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--preset", o->preset, "Preprocessing: torchvision | caffe | tflite (default: the weights' own)");
+  cmd->add_option("-t,--threads", o->threads, "Threads for decoding (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace squeezenet::cli
