@@ -23,6 +23,7 @@ row() {  # series, label, weights, compress arguments (empty: evaluate the weigh
   fi
   local bytes json top1 top5
   bytes=$(du -b "$file" | cut -f1)
+  [[ "$file" != *.param ]] || bytes=$((bytes + $(du -b "${file%.param}.bin" | cut -f1)))  # ncnn: .param + .bin
   json=$("$cli" eval -q -w "$file" --every 2 --offset 1 "$data/imagenet-sample-1000" | tail -1)
   top1=$(echo "$json" | sed -E 's/.*"top1":([0-9.]+).*/\1/')
   top5=$(echo "$json" | sed -E 's/.*"top5":([0-9.]+).*/\1/')
@@ -41,6 +42,5 @@ for init in density forgy kmeans++; do
 done
 row tv-1.1 dense "$tv"
 row tv-1.1 pruned-0.33 "$tv" --density 0.33
-for b in 8 6 5 4; do row tv-1.1 "pruned-0.33-${b}bit" "$tv" --density 0.33 --bits "$b" --fp16; done
-row tv-1.1 pruned-0.25-6bit "$tv" --density 0.25 --bits 6 --fp16
-row tv-1.1 pruned-0.5-6bit "$tv" --density 0.5 --bits 6 --fp16
+for b in 6 5; do row tv-1.1 "${b}bit" "$tv" --bits "$b" --fp16; done
+row tv-1.1 pruned-0.7-6bit "$tv" --density 0.7 --bits 6 --fp16

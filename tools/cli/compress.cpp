@@ -87,7 +87,11 @@ void register_compress(CLI::App& app) {
     write_file_atomic(o->out, bytes);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_sqz_report(stats);
-    std::printf("wrote %s: %zu bytes in %.2f s\n", o->out.c_str(), bytes.size(), seconds);
+    const auto load_start = std::chrono::steady_clock::now();
+    Model::from_weights(load_weights(o->out), o->out);
+    const double load = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+    std::printf("wrote %s: %zu bytes in %.2f s; it loads (read, check, decode, validate) in %.1f ms\n",
+                o->out.c_str(), bytes.size(), seconds, load * 1e3);
   });
 }
 
