@@ -49,8 +49,8 @@ struct Subject {
   const char* family;
   const char* unit = nullptr;
   double (*peak_loop)(double seconds) = nullptr;  // GFLOP/s (2 per multiply-add) on one thread
-  std::function<void(bool)> set_profiling;
-  std::function<std::vector<Plan::StepTime>()> profile;
+  std::function<void(bool)> set_profiling = nullptr;
+  std::function<std::vector<Plan::StepTime>()> profile = nullptr;
   int64_t packed_bytes = 0, arena_bytes = 0;
 };
 
