@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${SQUEEZENET_DATA:-$(cd .. && pwd)/shared/data}"
-method=kl count=64 every=1 only=""
+method=minmax count=64 every=1 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --method) method="$2"; shift 2 ;;
@@ -34,16 +34,17 @@ echo "|---|---|---:|---:|---:|---:|---:|"
 status=0
 for m in "${models[@]}"; do
   IFS='|' read -r name weights preset <<<"$m"
-  [ -n "$only" ] && [ "$only" != "$name" ] && continue
+  if [ -n "$only" ] && [ "$only" != "$name" ]; then continue; fi
   fp32="$out/$name.safetensors" q="$out/$name.int8-$method.safetensors"
   build/squeezenet convert "$weights" "$fp32" >/dev/null
   build/squeezenet quantize --weights "$fp32" --preset "$preset" --calibrate "$calibration" --count "$count" \
     --method "$method" --out "$q" >/dev/null 2>&1
-  [ -s "$out/$name.fp32.csv" ] && [ "$every" = 1 ] ||
-    build/squeezenet eval "$folder" -w "$fp32" --preset "$preset" --every "$every" -q --predictions "$out/$name.fp32.csv" >/dev/null
+  fp32_csv="$out/$name.fp32.every$every.csv"
+  [ -s "$fp32_csv" ] ||
+    build/squeezenet eval "$folder" -w "$fp32" --preset "$preset" --every "$every" -q --predictions "$fp32_csv" >/dev/null
   build/squeezenet eval "$folder" -w "$q" --preset "$preset" --precision int8 --every "$every" -q \
     --predictions "$out/$name.int8-$method.csv" >/dev/null
-  /usr/bin/python3 tools/reference/compare_predictions.py "$out/$name.int8-$method.csv" "$out/$name.fp32.csv" \
+  /usr/bin/python3 tools/reference/compare_predictions.py "$out/$name.int8-$method.csv" "$fp32_csv" \
     --min-agreement 0.97 --max-gap 0.5 >"$out/$name.int8-$method.compare.json" || status=1
   /usr/bin/python3 - "$out/$name.int8-$method.compare.json" "$name" "$method" "$count" <<'PY'
 import json, sys

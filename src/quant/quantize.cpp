@@ -146,7 +146,7 @@ std::vector<Tensor> synthetic_calibration_images(int count, int64_t size) {
 std::shared_ptr<const QuantizedModel> quantization_or_synthetic(const Model& model) {
   if (model.quantization()) return {std::shared_ptr<const QuantizedModel>{}, model.quantization()};
   // Two images give every activation a plausible range; each costs a reference forward.
-  return std::make_shared<const QuantizedModel>(quantize(model, synthetic_calibration_images(2), Calibration::kl));
+  return std::make_shared<const QuantizedModel>(quantize(model, synthetic_calibration_images(2), Calibration::minmax));
 }
 
 }  // namespace squeezenet

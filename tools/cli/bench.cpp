@@ -49,8 +49,8 @@ struct Subject {
   const char* family;
   const char* unit = nullptr;
   double (*peak_loop)(double seconds) = nullptr;  // GFLOP/s (2 per multiply-add) on one thread
-  std::function<void(bool)> set_profiling;
-  std::function<std::vector<Plan::StepTime>()> profile;
+  std::function<void(bool)> set_profiling = nullptr;
+  std::function<std::vector<Plan::StepTime>()> profile = nullptr;
   int64_t packed_bytes = 0, arena_bytes = 0;
 };
 
@@ -58,7 +58,7 @@ Subject fp32_subject(const Model& model, const Shape& shape, int threads, const 
                      Tensor& logits) {
   if (!fast) {
     auto engine = std::make_shared<Engine>(model, threads);
-    return {[engine, &x, &logits] { logits = engine->forward(x); }, "reference-fp32"};
+    return {.forward = [engine, &x, &logits] { logits = engine->forward(x); }, .family = "reference-fp32"};
   }
   auto plan = std::make_shared<Plan>(model, shape, threads, fast);
   return {[plan, &x, &logits] { plan->run(x.data(), logits.data()); },
@@ -79,7 +79,7 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
   note_on_the_fly_quantization(model, Precision::int8);
   if (!fast) {
     auto engine = std::make_shared<Engine>(model, EngineOptions{.threads = threads, .precision = Precision::int8});
-    return {[engine, &x, &logits] { logits = engine->forward(x); }, "reference-int8"};
+    return {.forward = [engine, &x, &logits] { logits = engine->forward(x); }, .family = "reference-int8"};
   }
   const std::shared_ptr<const QuantizedModel> q = quantization_or_synthetic(model);
   auto plan = std::make_shared<QuantizedPlan>(*q, shape, threads, fast);

@@ -12,7 +12,7 @@ namespace squeezenet::cli {
 
 namespace {
 struct Opts {
-  std::string weights, dir, out, method = "kl", preset;
+  std::string weights, dir, out, method = "minmax", preset;
   int count = 64, threads = 0;
 };
 
@@ -50,7 +50,8 @@ void register_quantize(CLI::App& app) {
       ->required();
   cmd->add_option("-o,--out", o->out, "Output .safetensors")->required();
   cmd->add_option("--method", o->method,
-                  "Activation scales: minmax | percentile (99.99 %) | kl (entropy, as TensorRT) | mse")
+                  "Activation scales: minmax | percentile (99.99 %) | kl (entropy, as TensorRT) | mse; minmax "
+                  "keeps SqueezeNet's rare large activations, which the others clip (see README)")
       ->capture_default_str();
   cmd->add_option("--count", o->count, "Calibration images, spread evenly over the folder")
       ->capture_default_str()
