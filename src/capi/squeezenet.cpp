@@ -3,6 +3,7 @@
 #include "squeezenet/squeezenet.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -158,6 +159,10 @@ squeezenet_status squeezenet_logits(squeezenet_classifier* classifier, const flo
     require_positive(n, "n");
     require_positive(height, "height");
     require_positive(width, "width");
+    // The element count must not wrap around: the input would be read past what the caller holds.
+    if (static_cast<double>(n) * 3 * height * width * sizeof(float) > static_cast<double>(INT64_MAX))
+      throw ArgumentError("an input of " + std::to_string(n) + " x 3 x " + std::to_string(height) + " x " +
+                          std::to_string(width) + " floats is larger than any memory");
     const squeezenet::Shape shape{n, 3, height, width};
     const auto needed = static_cast<size_t>(n) * static_cast<size_t>(squeezenet_num_classes(classifier));
     if (out_capacity < needed)

@@ -1,6 +1,8 @@
 /* The C API from C: real weights and a real image, the error paths, and the CAM's mean being the logit.
      test_capi WEIGHTS IMAGE EXPECTED_CLASS */
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,9 @@ static void test_classify(squeezenet_classifier* classifier, const char* image_p
   CHECK(squeezenet_logits(classifier, input, 1, 8, 8, logits, (size_t)classes) == SQUEEZENET_ERROR_INPUT);
   CHECK(strstr(squeezenet_last_error(), "8") != NULL);
   CHECK(squeezenet_logits(classifier, input, 0, side, side, logits, (size_t)classes) == SQUEEZENET_ERROR_ARGUMENT);
+  CHECK(squeezenet_logits(classifier, input, INT_MAX, INT_MAX, INT_MAX, logits, SIZE_MAX) ==
+        SQUEEZENET_ERROR_ARGUMENT);
+  CHECK(strstr(squeezenet_last_error(), "larger than any memory") != NULL);
   free(input);
   free(logits);
 

@@ -32,13 +32,16 @@ configure find_package_shared
 cmake --build "$work/find_package_shared" -j2 >>"$work/find_package_shared.log"
 expect_goldfinch "$work/find_package_shared/classify_image"
 expect_goldfinch "$work/find_package_shared/classify_image_c"
-ldd "$work/find_package_shared/classify_image_c" | grep -q "$prefix/lib/libsqueezenet.so" ||
+# ldd's output is taken whole: grep -q stopping early would fail the pipe under pipefail.
+libraries=$(ldd "$work/find_package_shared/classify_image_c")
+grep -q "$prefix/lib/libsqueezenet.so" <<<"$libraries" ||
   { echo "FAILED: classify_image_c does not use the installed shared library"; exit 1; }
 
 configure find_package_static -DSQUEEZENET_USE_STATIC_LIBS=ON
 cmake --build "$work/find_package_static" --target classify_image_c >>"$work/find_package_static.log"
 expect_goldfinch "$work/find_package_static/classify_image_c"
-! ldd "$work/find_package_static/classify_image_c" | grep -q libsqueezenet ||
+libraries=$(ldd "$work/find_package_static/classify_image_c")
+! grep -q libsqueezenet <<<"$libraries" ||
   { echo "FAILED: the static build links the shared library"; exit 1; }
 
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
