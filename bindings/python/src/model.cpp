@@ -49,7 +49,7 @@ py::object classify(PyModel& m, const py::object& images, int top) {
   return out;
 }
 
-py::array_t<float> logits(PyModel& m, const py::handle& x) {
+py::array_t<float> logits(PyModel& m, const py::object& x) {
   const FloatView in = float_view(x, "logits input");
   check_input(m.classifier.model().config(), in.shape);
   py::array_t<float> out({static_cast<py::ssize_t>(in.shape[0]),
