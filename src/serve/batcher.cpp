@@ -18,7 +18,7 @@ Tensor forward_in_chunks(Classifier& classifier, const Tensor& batch) {
   const int64_t n = batch.dim(0), per = batch.numel() / n;
   Tensor logits;
   for (int64_t done = 0; done < n;) {
-    const int64_t chunk = static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(n - done)));
+    const int64_t chunk = std::min<int64_t>(kMaxForwardChunk, static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(n - done))));
     Shape shape = batch.shape();
     shape[0] = chunk;
     const Tensor part = classifier.logits(Tensor(shape, batch.data() + done * per));

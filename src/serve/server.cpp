@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstdio>
@@ -179,7 +180,7 @@ class Service {
     const Tensor one = preprocess(Image{1, 1, {0, 0, 0}}, m->classifier->preset());
     m->input_size = static_cast<int>(one.dim(3));
     // Every plan a batch can need is built now, not while requests wait (see forward_in_chunks).
-    for (int64_t n = 1; n <= options_.batcher.max_batch; n *= 2)
+    for (int64_t n = 1; n <= std::min<int64_t>(options_.batcher.max_batch, kMaxForwardChunk); n *= 2)
       m->classifier->logits(Tensor({n, 3, m->input_size, m->input_size}));
     metrics_.model_loaded(m->name, ms_since(t0) / 1000);
     models_.push_back(std::move(m));
