@@ -74,7 +74,7 @@ void run(Opts& o, bool finetune) {
     if (preset.empty()) preset = wf.metadata.count("preset") ? wf.metadata.at("preset") : "torchvision";
     if (classes != model.config().num_classes) model = with_new_classifier(model, classes, o.run.seed);
     if (o.freeze != "none" && o.freeze != "features")
-      throw Error("--freeze takes 'features' or 'none', not '" + o.freeze + "'");
+      throw Error("--freeze takes 'features' or 'none', not " + quote_input(o.freeze));
     o.run.classifier_only = o.freeze == "features";
   } else {
     model = Model(ModelConfig{parse_arch(o.arch), classes, o.dropout}, o.run.seed);
