@@ -2,7 +2,9 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for SECONDS (default 600), JOBS of
 # them at a time (default: one per core).
 #   scripts/fuzz.sh [-j JOBS] [SECONDS] [TARGET ...]      e.g. scripts/fuzz.sh 60 fuzz_pth
-# Seed corpora come from tests/fuzz/make_corpus_*.py; findings land in build-fuzz/findings/TARGET/.
+# Seed corpora come from tests/fuzz/make_corpus_*.py (seeded, so every run starts from the same files), plus the
+# committed regression inputs of tests/fuzz/regressions/TARGET/; findings land in build-fuzz/findings/TARGET/.
+# A finding, once fixed, is copied into tests/fuzz/regressions/TARGET/, where ctest replays it in every build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -10,8 +12,10 @@ if [ "${1:-}" = "-j" ]; then jobs="$2"; shift 2; fi
 seconds="${1:-600}"
 shift || true
 scripts/install_deps.sh --fuzz
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQUEEZENET_BUILD_TESTS=OFF \
-  -DSQUEEZENET_BUILD_FUZZERS=ON >/dev/null
+  -DSQUEEZENET_BUILD_FUZZERS=ON "${launcher[@]}" >/dev/null
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
@@ -20,8 +24,10 @@ for gen in tests/fuzz/make_corpus_*.py; do /usr/bin/python3 "$gen" --out build-f
 fuzz_one() {
   local t="$1"
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
+  local seeds=("build-fuzz/corpus/$t")
+  [ -d "tests/fuzz/regressions/$t" ] && seeds+=("tests/fuzz/regressions/$t")
   if build-fuzz/tests/fuzz/"$t" -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=4000000 \
-      -artifact_prefix="build-fuzz/findings/$t/" "build-fuzz/corpus/$t" 2>"build-fuzz/$t.log"; then
+      -artifact_prefix="build-fuzz/findings/$t/" "${seeds[@]}" 2>"build-fuzz/$t.log"; then
     echo "$t: ${seconds}s, no crash; $(grep -Eo '^#[0-9]+' "build-fuzz/$t.log" | tail -1 | tr -d '#') executions," \
       "$(grep -Eo 'cov: [0-9]+' "build-fuzz/$t.log" | tail -1) edges, $(ls "build-fuzz/corpus/$t" | wc -l) corpus files"
   else

@@ -32,7 +32,7 @@ std::vector<CaffeConv> collect_convs(const pb::NetParameter& net, const std::str
     throw Error(origin + ": has both V1 'layers' and current 'layer' entries; Caffe itself refuses such a file");
   std::vector<CaffeConv> convs;
   auto weighted_non_conv = [&](const std::string& name, const std::string& type) {
-    return Error(origin + ": layer '" + name + "' (" + type +
+    return Error(origin + ": layer " + quote_input(name) + " (" + printable(type) +
                  ") carries learned blobs; a SqueezeNet has weights only in Convolution layers");
   };
   for (const pb::LayerParameter& l : net.layer()) {
@@ -160,7 +160,7 @@ WeightFile read_caffemodel_bytes(std::string_view bytes, const std::string& name
   std::vector<Tensor> weights, biases;
   std::vector<Shape> shapes;
   for (const CaffeConv& c : convs) {
-    const std::string where = name + ": layer '" + c.name + "'";
+    const std::string where = name + ": layer " + quote_input(c.name);
     if (c.blobs->size() != 2)
       throw Error(where + ": has " + std::to_string(c.blobs->size()) +
                   " blobs, expected 2 (weights and bias); a .prototxt has none");
@@ -179,7 +179,7 @@ WeightFile read_caffemodel_bytes(std::string_view bytes, const std::string& name
     if (!convs[i].param) continue;  // weights alone carry no geometry to contradict the architecture
     const bool final_conv = i + 1 == convs.size();
     const int pad =
-        check_geometry(*convs[i].param, specs[i].spec, final_conv, name + ": layer '" + convs[i].name + "'");
+        check_geometry(*convs[i].param, specs[i].spec, final_conv, name + ": layer " + quote_input(convs[i].name));
     if (final_conv) config.final_conv_pad = pad;
   }
 
@@ -187,7 +187,7 @@ WeightFile read_caffemodel_bytes(std::string_view bytes, const std::string& name
   add_convs_in_order(out, config, std::move(weights), std::move(biases));
   out.metadata["preset"] = "caffe";
   out.metadata["final_conv_pad"] = std::to_string(config.final_conv_pad);
-  std::string source = "Caffe .caffemodel" + (net.name().empty() ? "" : " '" + net.name() + "'") + ": " +
+  std::string source = "Caffe .caffemodel" + (net.name().empty() ? "" : " " + quote_input(net.name())) + ": " +
                        std::to_string(convs.size()) + " Convolution layers (" +
                        (net.layer_size() > 0 ? "'layer'" : "V1 'layers'") +
                        ") taken in file order as the forward order";

@@ -48,7 +48,7 @@ Format parse_format(const std::string& name) {
     if (name == i.name) return i.format;
     all += std::string(all.empty() ? "" : ", ") + i.name;
   }
-  throw Error("unknown format '" + name + "' (expected one of: " + all + ")");
+  throw Error("unknown format " + quote_input(name) + " (expected one of: " + all + ")");
 }
 
 Format detect_format(const std::string& path) {

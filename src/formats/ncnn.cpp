@@ -47,7 +47,7 @@ T parse_number(std::string_view s, const std::string& where, const char* what) {
   T v{};
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size())
-    throw Error(where + ": " + what + " '" + std::string(s) + "' is not a valid number");
+    throw Error(where + ": " + what + " " + quote_input(s) + " is not a valid number");
   return v;
 }
 
@@ -79,7 +79,7 @@ std::vector<std::string_view> tokens(std::string_view line) {
 
 void parse_key_value(std::string_view kv, NcnnLayer& l) {
   const std::size_t eq = kv.find('=');
-  if (eq == std::string_view::npos) throw Error(l.where + ": '" + std::string(kv) + "' is not a key=value parameter");
+  if (eq == std::string_view::npos) throw Error(l.where + ": " + quote_input(kv) + " is not a key=value parameter");
   const int key = parse_number<int>(kv.substr(0, eq), l.where, "parameter key");
   const std::string_view value = kv.substr(eq + 1);
   if (key <= kArrayKeyBase) {
@@ -132,7 +132,7 @@ std::vector<NcnnLayer> parse_param(std::string_view text, const std::string& ori
     NcnnLayer l;
     l.type = t[0];
     l.name = t[1];
-    l.where = at + " (layer '" + l.name + "')";
+    l.where = at + " (layer " + quote_input(l.name) + ")";
     const int n_in = parse_number<int>(t[2], l.where, "input count");
     const int n_out = parse_number<int>(t[3], l.where, "output count");
     if (n_in < 0 || n_in > kMaxLayerBlobs || n_out < 0 || n_out > kMaxLayerBlobs ||
@@ -179,7 +179,7 @@ NcnnConv parse_conv(const NcnnLayer& l) {
   const int pad_l = param(l, 4, 0), pad_t = param(l, 14, pad_l), pad_r = param(l, 15, pad_l),
             pad_b = param(l, 16, pad_t);
   const int weight_count = param(l, 6, 0), activation = param(l, 9, 0);
-  if (param(l, 8, 0) != 0) throw fail("int8 quantized (8=" + l.scalars.at(8) + ")");
+  if (param(l, 8, 0) != 0) throw fail("int8 quantized (8=" + printable(l.scalars.at(8)) + ")");
   if (param(l, 19, 0) != 0) throw fail("weights come from an input blob (19=1)");
   if (param(l, 5, 0) != 1) throw fail("has no bias (5=0)");
   if (param(l, 18, 0.0f) != 0.0f) throw fail("pads with a non-zero value");
@@ -215,9 +215,9 @@ Graph build_graph(const std::vector<NcnnLayer>& layers, const std::string& origi
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const NcnnLayer& l = layers[i];
     if (l.type != "Convolution" && !passes_through(l.type) && !kOther.count(l.type))
-      throw Error(l.where + ": layer type " + l.type + " is not part of a SqueezeNet");
+      throw Error(l.where + ": layer type " + quote_input(l.type) + " is not part of a SqueezeNet");
     for (const std::string& in : l.inputs)
-      if (!source.count(in)) throw Error(l.where + ": reads blob '" + in + "', which no earlier layer produces");
+      if (!source.count(in)) throw Error(l.where + ": reads blob " + quote_input(in) + ", which no earlier layer produces");
     int carried = -1;
     if (l.type == "Convolution") {
       NcnnConv c = parse_conv(l);
@@ -239,7 +239,7 @@ Graph build_graph(const std::vector<NcnnLayer>& layers, const std::string& origi
       g.concats.emplace_back(source[l.inputs[0]], source[l.inputs[1]]);
     }
     for (const std::string& out : l.outputs)
-      if (!source.emplace(out, carried).second) throw Error(l.where + ": blob '" + out + "' is produced twice");
+      if (!source.emplace(out, carried).second) throw Error(l.where + ": blob " + quote_input(out) + " is produced twice");
   }
   for (const NcnnConv& c : g.convs)
     if (!c.relu) throw Error(c.layer->where + ": no ReLU follows this conv; SqueezeNet has one after every conv");
@@ -253,7 +253,7 @@ Graph build_graph(const std::vector<NcnnLayer>& layers, const std::string& origi
       if (c >= 0) in_concat[static_cast<std::size_t>(c)] = true;
   auto place = [&](int c, const NcnnLayer& at) {
     if (placed[static_cast<std::size_t>(c)])
-      throw Error(at.where + ": conv '" + g.convs[static_cast<std::size_t>(c)].layer->name + "' feeds two Concats");
+      throw Error(at.where + ": conv " + quote_input(g.convs[static_cast<std::size_t>(c)].layer->name) + " feeds two Concats");
     placed[static_cast<std::size_t>(c)] = true;
     g.forward.push_back(c);
   };
@@ -307,7 +307,7 @@ Tensor read_weights(ByteReader& r, const NcnnConv& c, std::set<std::string>& sto
                 "' are int8-quantized (tag 0x000D4B38); only fp32 and fp16 "
                 "storage can be read: convert the model without int8 quantization");
   } else {
-    throw Error(r.what() + ": weights of '" + name + "' have storage tag " + hex32(tag) + " at offset " +
+    throw Error(r.what() + ": weights of " + quote_input(name) + " have storage tag " + hex32(tag) + " at offset " +
                 std::to_string(r.offset() - 4) +
                 "; only fp32 (0x00000000) and fp16 (0x01306B47) are supported, "
                 "or the .bin does not belong to this .param");

@@ -166,7 +166,7 @@ class Unpickler {
   void push_global(const std::string& module, const std::string& name) {
     const std::string full = module + "." + name;
     if (!allowed_.count(full))
-      throw Error(in_.what() + ": refusing to load: pickle references " + full + ", which " + std::string(needed_by_) +
+      throw Error(in_.what() + ": refusing to load: pickle references " + printable(full) + ", which " + std::string(needed_by_) +
                   " never needs");
     Value* g = make(Kind::global);
     g->text = full;

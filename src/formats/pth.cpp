@@ -128,11 +128,11 @@ StorageRef storage_ref(const Value& persistent_id, const std::string& what) {
     throw Error(where + " is not a ('storage', type, key, location, size) tuple");
   StorageRef ref;
   ref.key = as_string(*id.items[2], where + " key");
-  const std::string at = what + ": storage '" + ref.key + "'";
+  const std::string at = what + ": storage " + quote_input(ref.key);
   const Value& type = *id.items[1];
   for (const StorageType& t : kStorageTypes)
     if (type.kind == Kind::global && type.text == t.global) ref.type = &t;
-  if (ref.type == nullptr) throw Error(at + " has type " + (type.kind == Kind::global ? type.text : a_kind(type)) +
+  if (ref.type == nullptr) throw Error(at + " has type " + (type.kind == Kind::global ? printable(type.text) : a_kind(type)) +
                                        ", which is not a torch storage type");
   ref.numel = as_int(*id.items[4], at + " size");
   if (ref.numel < 0 || static_cast<uint64_t>(ref.numel) > kMaxBytes / static_cast<uint64_t>(ref.type->element_size))
@@ -173,7 +173,7 @@ int64_t checked_add(int64_t a, int64_t b, const std::string& where) {
 // `budget` is what is left of kMaxBytes for the float32 results.
 Tensor rebuild_tensor(const Value& value, const StorageSource& source, const std::string& what,
                       const std::string& name, uint64_t& budget) {
-  const std::string at = what + ": tensor '" + name + "'";
+  const std::string at = what + ": tensor " + quote_input(name);
   const Value* call = &value;
   if (call->kind == Kind::call && call->items[0]->text == "torch._utils._rebuild_parameter") {
     if (call->items[1]->items.empty()) throw Error(at + ": _rebuild_parameter without arguments");
@@ -185,7 +185,7 @@ Tensor rebuild_tensor(const Value& value, const StorageSource& source, const std
   const std::string& callee = call->items[0]->text;
   const std::vector<Value*>& args = call->items[1]->items;
   const bool v2 = callee == "torch._utils._rebuild_tensor_v2";
-  if (!v2 && callee != "torch._utils._rebuild_tensor") throw Error(at + " is made by " + callee + ", not a tensor");
+  if (!v2 && callee != "torch._utils._rebuild_tensor") throw Error(at + " is made by " + printable(callee) + ", not a tensor");
   if (v2 ? args.size() < 6 || args.size() > 7 : args.size() != 4)
     throw Error(at + ": " + callee + " called with " + std::to_string(args.size()) + " arguments");
   if (args[0]->kind != Kind::persistent_id) throw Error(at + ": storage is " + a_kind(*args[0]) + ", not a storage id");
@@ -212,17 +212,17 @@ Tensor rebuild_tensor(const Value& value, const StorageSource& source, const std
   budget -= static_cast<uint64_t>(numel) * sizeof(float);
   if (numel > 0 && last >= ref.view_numel)
     throw Error(at + " of size " + shape_str(size) + " reads storage element " + std::to_string(last) +
-                ", but its storage '" + ref.key + "' has only " + std::to_string(ref.view_numel));
+                ", but its storage " + quote_input(ref.key) + " has only " + std::to_string(ref.view_numel));
   // Only a broadcast view (stride 0) has more elements than its storage: a weight never is one, and
   // refusing it keeps a small file from asking for a huge tensor.
   if (numel > ref.view_numel)
     throw Error(at + " has " + std::to_string(numel) + " elements, more than the " + std::to_string(ref.view_numel) +
-                " of its storage '" + ref.key + "'");
+                " of its storage " + quote_input(ref.key));
 
   const std::string_view bytes = source(ref);
   const int64_t element = ref.type->element_size;
   if (bytes.size() != static_cast<uint64_t>(ref.numel * element))
-    throw Error(at + ": storage '" + ref.key + "' holds " + std::to_string(bytes.size()) + " bytes, its id says " +
+    throw Error(at + ": storage " + quote_input(ref.key) + " holds " + std::to_string(bytes.size()) + " bytes, its id says " +
                 std::to_string(ref.numel) + " " + ref.type->dtype + " elements");
   const char* base = bytes.data() + ref.view_offset * element;
 
@@ -263,7 +263,7 @@ WeightFile weights_from(const Value& root, const StorageSource& source, const st
     // nn.DataParallel saves its module's parameters under "module."
     const std::string plain = name.starts_with("module.") ? name.substr(7) : name;
     if (!out.tensors.emplace(plain, std::move(t)).second)
-      throw Error(what + ": tensor '" + plain + "' appears twice in the state_dict");
+      throw Error(what + ": tensor " + quote_input(plain) + " appears twice in the state_dict");
   }
   if (out.tensors.empty()) throw Error(what + ": the state_dict holds no tensors");
   return out;
@@ -277,14 +277,14 @@ WeightFile read_zip(std::string_view bytes, const std::string& what) {
   for (const std::string& name : zip.names()) {
     const std::size_t slash = name.find('/');
     if (slash == std::string::npos || name.compare(slash, std::string::npos, "/data.pkl") != 0) continue;
-    if (!top.empty()) throw Error(what + ": zip archive has more than one data.pkl (" + top + ", " + name.substr(0, slash) + ")");
+    if (!top.empty()) throw Error(what + ": zip archive has more than one data.pkl (" + quote_input(top) + ", " + quote_input(name.substr(0, slash)) + ")");
     top = name.substr(0, slash);
   }
   if (top.empty()) throw Error(what + ": zip archive without a <folder>/data.pkl entry, so not a torch.save file");
   if (zip.contains(top + "/byteorder")) {
     const std::string order = zip.read(top + "/byteorder", 16);
     if (order != "little")
-      throw Error(what + ": tensors are stored in '" + order + "' byte order; re-save the file on a little-endian machine");
+      throw Error(what + ": tensors are stored in " + quote_input(order) + " byte order; re-save the file on a little-endian machine");
   }
   const std::string pkl_name = top + "/data.pkl";
   const std::string pkl = zip.read(pkl_name, kMaxPickleBytes);
@@ -329,25 +329,25 @@ WeightFile read_legacy(std::string_view bytes, const std::string& what) {
   for (const Value* id : data.persistent_ids()) {
     const StorageRef ref = storage_ref(*id, what);
     if (!types.emplace(ref.key, ref.type).second && types[ref.key] != ref.type)
-      throw Error(what + ": storage '" + ref.key + "' is named with two different types");
+      throw Error(what + ": storage " + quote_input(ref.key) + " is named with two different types");
   }
   if (keys.root().kind != Kind::list) throw Error(what + ": storage key list is " + a_kind(keys.root()));
   std::map<std::string, std::string_view> raw;
   for (const Value* k : keys.root().items) {
     const std::string& key = as_string(*k, what + ": storage key");
     auto type = types.find(key);
-    if (type == types.end()) throw Error(what + ": storage '" + key + "' is listed, but nothing in the pickle uses it");
+    if (type == types.end()) throw Error(what + ": storage " + quote_input(key) + " is listed, but nothing in the pickle uses it");
     const int64_t size = type->second->element_size;
     const auto count = in.read<int64_t>("storage size");
     if (count < 0 || static_cast<uint64_t>(count) > in.remaining() / static_cast<uint64_t>(size))
-      throw Error(what + ": truncated: storage '" + key + "' claims " + std::to_string(count) + " elements, more than the " +
+      throw Error(what + ": truncated: storage " + quote_input(key) + " claims " + std::to_string(count) + " elements, more than the " +
                   std::to_string(in.remaining()) + " bytes left in the file");
     if (!raw.emplace(key, in.take(static_cast<uint64_t>(count * size), "storage")).second)
-      throw Error(what + ": storage '" + key + "' is listed twice");
+      throw Error(what + ": storage " + quote_input(key) + " is listed twice");
   }
   auto source = [&](const StorageRef& ref) -> std::string_view {
     auto it = raw.find(ref.key);
-    if (it == raw.end()) throw Error(what + ": storage '" + ref.key + "' is missing from the file");
+    if (it == raw.end()) throw Error(what + ": storage " + quote_input(ref.key) + " is missing from the file");
     return it->second;
   };
   return weights_from(data.root(), source, what);

@@ -21,7 +21,7 @@ Tensor decode(const std::string& dtype, const Shape& shape, std::string_view raw
     throw Error(where + ": " + e.what());
   }
   const uint64_t width = dtype == "F32" ? 4 : dtype == "F16" ? 2 : dtype == "F64" ? 8 : dtype == "I8" ? 1 : 0;
-  if (width == 0) throw Error(where + ": dtype " + dtype + " is not supported (F32, F16, F64, I8 are)");
+  if (width == 0) throw Error(where + ": dtype " + quote_input(dtype) + " is not supported (F32, F16, F64, I8 are)");
   if (raw.size() != static_cast<uint64_t>(n) * width)
     throw Error(where + ": data is " + std::to_string(raw.size()) + " bytes, shape " + shape_str(shape) + " of " +
                 dtype + " needs " + std::to_string(static_cast<uint64_t>(n) * width));
@@ -53,12 +53,12 @@ WeightFile read_safetensors_bytes(std::string_view bytes, const std::string& pat
     if (name == "__metadata__") {
       if (!entry.is_object()) throw Error(path + ": __metadata__ is not an object");
       for (auto& [k, v] : entry.items()) {
-        if (!v.is_string()) throw Error(path + ": metadata '" + k + "' is not a string");
+        if (!v.is_string()) throw Error(path + ": metadata " + quote_input(k) + " is not a string");
         wf.metadata[k] = v.get<std::string>();
       }
       continue;
     }
-    const std::string where = path + ": tensor '" + name + "'";
+    const std::string where = path + ": tensor " + quote_input(name);
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets") ||
         !entry["dtype"].is_string() || !entry["shape"].is_array() || !entry["data_offsets"].is_array() ||
         entry["data_offsets"].size() != 2)

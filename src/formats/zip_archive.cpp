@@ -54,7 +54,7 @@ bool ZipReader::contains(const std::string& name) const {
 }
 
 std::string ZipReader::read(const std::string& name, uint64_t max_bytes, std::optional<uint64_t> expected_bytes) {
-  const std::string entry = what_ + ": zip entry '" + name + "'";
+  const std::string entry = what_ + ": zip entry " + quote_input(name);
   zip_stat_t st;
   zip_stat_init(&st);
   if (zip_stat(zip_, name.c_str(), ZIP_FL_ENC_RAW, &st) != 0) throw Error(entry + " is missing");

@@ -113,7 +113,7 @@ Tensor preprocess(const Image& image, Preset preset) {
 Preset parse_preset(const std::string& name) {
   for (Preset p : {Preset::torchvision, Preset::caffe, Preset::tflite})
     if (name == preset_name(p)) return p;
-  throw Error("unknown preprocessing preset '" + name + "' (expected torchvision, caffe or tflite)");
+  throw Error("unknown preprocessing preset " + quote_input(name) + " (expected torchvision, caffe or tflite)");
 }
 
 std::string preset_name(Preset preset) {

@@ -17,7 +17,7 @@ Arch parse_arch(const std::string& name) {
     if (std::isdigit(static_cast<unsigned char>(c))) n += c;
   if (n == "10") return Arch::squeezenet1_0;
   if (n == "11") return Arch::squeezenet1_1;
-  throw Error("unknown architecture '" + name + "' (expected squeezenet1_0 or squeezenet1_1)");
+  throw Error("unknown architecture " + quote_input(name) + " (expected squeezenet1_0 or squeezenet1_1)");
 }
 
 std::string kind_name(Layer::Kind kind) {

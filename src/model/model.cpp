@@ -30,7 +30,7 @@ std::vector<std::string> Model::parameter_names() const { return squeezenet::par
 
 const Tensor& Model::parameter(const std::string& name) const {
   auto it = params_.find(name);
-  if (it == params_.end()) throw Error("no parameter named '" + name + "'");
+  if (it == params_.end()) throw Error("no parameter named " + quote_input(name));
   return it->second;
 }
 
@@ -88,7 +88,7 @@ Model Model::from_weights(const WeightFile& weights, const std::string& origin) 
   config.num_classes = static_cast<int>(sl[0]);
   if (auto p = weights.metadata.find("final_conv_pad"); p != weights.metadata.end()) {
     if (p->second != "0" && p->second != "1")
-      throw Error(origin + ": metadata final_conv_pad must be 0 or 1, got '" + p->second + "'");
+      throw Error(origin + ": metadata final_conv_pad must be 0 or 1, got " + quote_input(p->second));
     config.final_conv_pad = p->second == "1" ? 1 : 0;
   }
 
@@ -97,20 +97,20 @@ Model Model::from_weights(const WeightFile& weights, const std::string& origin) 
   for (const std::string& name : model.parameter_names()) {
     expected.insert(name);
     auto it = t.find(name);
-    if (it == t.end()) throw Error(origin + ": missing tensor '" + name + "' for " + arch_name(config.arch));
+    if (it == t.end()) throw Error(origin + ": missing tensor " + quote_input(name) + " for " + arch_name(config.arch));
     Tensor& p = model.params_[name];
     if (it->second.shape() != p.shape())
-      throw Error(origin + ": tensor '" + name + "' has shape " + shape_str(it->second.shape()) + ", expected " +
+      throw Error(origin + ": tensor " + quote_input(name) + " has shape " + shape_str(it->second.shape()) + ", expected " +
                   shape_str(p.shape()));
     for (int64_t i = 0; i < it->second.numel(); ++i)
       if (!std::isfinite(it->second[i]))
-        throw Error(origin + ": tensor '" + name + "' holds a non-finite value (" +
+        throw Error(origin + ": tensor " + quote_input(name) + " holds a non-finite value (" +
                     std::to_string(it->second[i]) + ") at index " + std::to_string(i));
     p = it->second;
   }
   for (const auto& [name, tensor] : t)
     if (!expected.count(name))
-      throw Error(origin + ": unexpected tensor '" + name + "' (not in " + arch_name(config.arch) + "'s state_dict)");
+      throw Error(origin + ": unexpected tensor " + quote_input(name) + " (not in " + arch_name(config.arch) + "'s state_dict)");
   return model;
 }
 

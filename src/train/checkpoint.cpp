@@ -39,7 +39,7 @@ Checkpoint load_checkpoint(const std::string& path, Arch arch, int classes) {
                 " classes, this run's data has " + std::to_string(classes));
   for (const auto& [name, buf] : c.momentum)
     if (buf.shape() != c.model.parameter(name).shape())
-      throw Error(path + ": momentum buffer '" + name + "' has shape " + shape_str(buf.shape()));
+      throw Error(path + ": momentum buffer " + quote_input(name) + " has shape " + shape_str(buf.shape()));
   for (const auto& [key, value] : wf.metadata)
     if (key.starts_with(kState)) c.state[key.substr(kState.size())] = value;
   return c;

@@ -79,7 +79,7 @@ Batch BatchLoader::build(int epoch, int64_t index) const {
           to_network_input(resize_and_crop(image, options_.preset), options_.preset, &pixels[i * sample]);
         }
       } catch (const std::exception& e) {
-        errors[i] = e.what();
+        errors[i] = printable(e.what(), kMessageBytes);
       }
     }
   };

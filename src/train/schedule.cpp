@@ -11,7 +11,7 @@ LrPolicy parse_lr_policy(const std::string& name) {
   if (name == "poly") return LrPolicy::poly;
   if (name == "step") return LrPolicy::step;
   if (name == "cosine") return LrPolicy::cosine;
-  throw Error("unknown learning-rate policy '" + name + "' (expected fixed, poly, step or cosine)");
+  throw Error("unknown learning-rate policy " + quote_input(name) + " (expected fixed, poly, step or cosine)");
 }
 
 double LrSchedule::lr_at(int64_t step) const {

@@ -49,7 +49,7 @@ std::string exact(double v) {
 }
 double parse_double(const std::map<std::string, std::string>& m, const std::string& key, const std::string& origin) {
   auto it = m.find(key);
-  if (it == m.end()) throw Error(origin + ": checkpoint lacks '" + key + "'");
+  if (it == m.end()) throw Error(origin + ": checkpoint lacks " + quote_input(key));
   double v = NAN;
   try {
     v = std::stod(it->second);
@@ -57,7 +57,7 @@ double parse_double(const std::map<std::string, std::string>& m, const std::stri
   }
   // Counters become integers: a value outside what a double holds exactly is as broken as no number.
   if (!std::isfinite(v) || std::fabs(v) > 0x1p53)
-    throw Error(origin + ": checkpoint value '" + key + "' is not a usable number: " + it->second);
+    throw Error(origin + ": checkpoint value " + quote_input(key) + " is not a usable number: " + it->second);
   return v;
 }
 

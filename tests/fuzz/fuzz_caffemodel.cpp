@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "formats/readers.h"
+#include "refusal.h"
 #include "squeezenet/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -13,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto weights = squeezenet::read_caffemodel_bytes(std::string_view(reinterpret_cast<const char*>(data), size),
                                                            "fuzz.caffemodel");
     squeezenet::Model::from_weights(weights, "fuzz.caffemodel");
-  } catch (const squeezenet::Error&) {
+  } catch (const squeezenet::Error& e) {
+    check_refusal(e);
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "refusal.h"
 #include "squeezenet/error.h"
 #include "squeezenet/image.h"
 
@@ -17,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (image.rgb.size() != 3 * static_cast<size_t>(image.width) * static_cast<size_t>(image.height)) __builtin_trap();
     squeezenet::resize_and_crop(image, squeezenet::Preset::torchvision);
     squeezenet::resize_and_crop(image, squeezenet::Preset::caffe);
-  } catch (const squeezenet::Error&) {
+  } catch (const squeezenet::Error& e) {
+    check_refusal(e);
   }
   return 0;
 }

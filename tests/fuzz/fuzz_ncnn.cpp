@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "formats/readers.h"
+#include "refusal.h"
 #include "squeezenet/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const auto weights = squeezenet::read_ncnn_bytes(param, bin, "fuzz.param", "fuzz.bin");
     squeezenet::Model::from_weights(weights, "fuzz.param");
-  } catch (const squeezenet::Error&) {
+  } catch (const squeezenet::Error& e) {
+    check_refusal(e);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "formats/pickle.h"
+#include "refusal.h"
 #include "squeezenet/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -15,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     // Several pickles in a row, as in a legacy .pth.
     while (in.remaining() > 0) squeezenet::pickle::unpickle(in, globals, "a state_dict");
-  } catch (const squeezenet::Error&) {
+  } catch (const squeezenet::Error& e) {
+    check_refusal(e);
   }
   return 0;
 }

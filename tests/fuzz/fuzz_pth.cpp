@@ -7,13 +7,15 @@
 #include <string_view>
 
 #include "formats/readers.h"
+#include "refusal.h"
 #include "squeezenet/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   squeezenet::WeightFile first;
   try {
     first = squeezenet::read_pth_bytes({reinterpret_cast<const char*>(data), size}, "fuzz.pth");
-  } catch (const squeezenet::Error&) {
+  } catch (const squeezenet::Error& e) {
+    check_refusal(e);
     return 0;
   }
   // Reading drops a "module." prefix, so only other names come back the same.

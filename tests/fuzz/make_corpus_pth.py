@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Seed corpora for fuzz_pth and fuzz_pickle: small .pth files in both containers and the pickles inside them."""
+"""Seed corpora for fuzz_pth, fuzz_pickle and fuzz_zip: small .pth files in both containers, the pickles inside them,
+and zip archives stored, deflated and with folders, as torch.save and re-zipping tools write them."""
 import argparse
 import collections
 import io
@@ -18,6 +19,19 @@ from make_hostile_pickles import py2_legacy  # noqa: E402
 def saved(obj, legacy=False):
     buf = io.BytesIO()
     torch.save(obj, buf, _use_new_zipfile_serialization=not legacy)
+    return buf.getvalue()
+
+
+def rezipped(archive, method, folders=False):
+    """The entries of `archive` (None: no entries) in a new zip, compressed with `method`."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', method) as out:
+        if archive is not None:
+            with zipfile.ZipFile(io.BytesIO(archive)) as z:
+                if folders:
+                    out.writestr('archive/', b'')
+                for name in z.namelist():
+                    out.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), z.read(name), method)
     return buf.getvalue()
 
 
@@ -46,6 +60,12 @@ def main():
         'protocol4': pickle.dumps(collections.OrderedDict(a=[1, -2, 3.5, None, True], b=(b'xy', 'z' * 300, 1 << 70)),
                                   protocol=4),
         'py2_legacy': seeds['fuzz_pth']['py2_legacy'],
+    }
+    seeds['fuzz_zip'] = {
+        'torch_save': seeds['fuzz_pth']['zip'],
+        'deflated': rezipped(seeds['fuzz_pth']['zip'], zipfile.ZIP_DEFLATED),
+        'with_folders': rezipped(seeds['fuzz_pth']['zip'], zipfile.ZIP_STORED, folders=True),
+        'empty': rezipped(None, zipfile.ZIP_STORED),
     }
     for target, files in seeds.items():
         os.makedirs(os.path.join(out, target), exist_ok=True)

@@ -154,7 +154,7 @@ TEST_F(Ncnn, BadParamThrowsNamingTheParam) {
   expect_error(replaced(param, "convrelu_0               1 1 in0 1 0=64", "convrelu_0 1 1 in0 1 -23300=2,64,64"), &bin,
                ".param", "is an array");
   expect_error(replaced(param, "Reshape ", "InnerProduct "), &bin, ".param",
-               "InnerProduct is not part of a SqueezeNet");
+               "'InnerProduct' is not part of a SqueezeNet");
   expect_error(replaced(param, "6=1728 9=1", "6=1728 9=2"), &bin, ".param", "not ReLU");
   expect_error(replaced(param, "6=1728", "6=1729"), &bin, ".param", "weight_data_size");
   expect_error(replaced(param, "6=1728 9=1", "6=1728 9=0"), &bin, ".param", "no ReLU follows");

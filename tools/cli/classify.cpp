@@ -50,7 +50,7 @@ void run(const Opts& o) {
     } else {
       const auto& preds = results[next++];
       entry["top"] = nlohmann::ordered_json::array();
-      if (!o.json) std::printf("%s\n", o.images[i].c_str());
+      if (!o.json) std::printf("%s\n", printable(o.images[i], kMessageBytes).c_str());
       for (const Prediction& p : preds) {
         const std::string name = class_name(p.index, classes);
         entry["top"].push_back({{"index", p.index}, {"name", name}, {"probability", p.score}});
@@ -59,7 +59,7 @@ void run(const Opts& o) {
     }
     report.push_back(entry);
   }
-  if (o.json) std::printf("%s\n", report.dump(2).c_str());
+  if (o.json) std::printf("%s\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 
   if (!o.cam.empty()) {
     if (!errors[0].empty()) throw Error(errors[0]);

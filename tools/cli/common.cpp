@@ -72,7 +72,7 @@ std::vector<Image> decode_images(const std::vector<std::string>& paths, int thre
     try {
       images[i] = decode_image(paths[i]);
     } catch (const std::exception& e) {
-      errors[i] = e.what();
+      errors[i] = printable(e.what(), kMessageBytes);
     }
   }
   return images;
@@ -109,7 +109,7 @@ std::vector<int64_t> parse_shape(const std::string& text) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || v < 1) throw Error("bad shape '" + text + "': expected e.g. 1,3,224,224");
+    if (used != item.size() || v < 1) throw Error("bad shape " + quote_input(text) + ": expected e.g. 1,3,224,224");
     shape.push_back(v);
   }
   return shape;

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "formats/sqz.h"
 #include "sqz_report.h"
+#include "squeezenet/error.h"
 
 namespace squeezenet::cli {
 
@@ -28,7 +29,8 @@ void register_info(CLI::App& app) {
     const ModelConfig& c = model.config();
     std::printf("%s, %d classes, dropout %.2f%s\n", arch_name(c.arch).c_str(), c.num_classes, c.dropout,
                 c.final_conv_pad ? ", final conv pad 1 (Caffe v1.0 head)" : "");
-    for (const auto& [k, v] : meta) std::printf("  %s: %s\n", k.c_str(), v.c_str());
+    for (const auto& [k, v] : meta)
+      std::printf("  %s: %s\n", printable(k).c_str(), printable(v, kMessageBytes).c_str());
     std::printf("%-14s %-18s %-18s %12s %15s\n", "layer", "type", "output", "params", "MACs");
     int64_t params = 0, macs = 0;
     for (const LayerSummary& r : summarize(c, *input, *input)) {

@@ -29,11 +29,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const squeezenet::Error& e) {
-    std::cerr << "squeezenet: error: " << e.what() << "\n";
-    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "squeezenet: error: " << e.what() << "\n";
+    // An Error is printable already; anything else (a library's own exception) may quote input raw.
+    std::cerr << "squeezenet: error: " << squeezenet::printable(e.what(), squeezenet::kMessageBytes) << "\n";
     return 1;
   }
   return 0;

@@ -70,7 +70,7 @@ void run(Opts& o, bool finetune) {
   if (finetune) {
     model = train::pretrained_for_finetune(o.weights, classes, o.run.seed, preset);
     if (o.freeze != "none" && o.freeze != "features")
-      throw Error("--freeze takes 'features' or 'none', not '" + o.freeze + "'");
+      throw Error("--freeze takes 'features' or 'none', not " + quote_input(o.freeze));
     o.run.classifier_only = o.freeze == "features";
   } else {
     model = Model(ModelConfig{parse_arch(o.arch), classes, o.dropout}, o.run.seed);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The sanitizer part of CI (scripts/test.sh runs it after the plain suite); any report fails it.
+#   address  unit, parity and CLI tests built with ASan + UBSan (-fno-sanitize-recover), LeakSanitizer on,
+#            then the CLI's main commands on real files, where a leak also fails (build-asan/)
+#   thread   the tests that run engines, thread teams and the data loader in several threads, under TSan
+#            (build-tsan/; OpenMP is not used by what they run, so libgomp needs no TSan-aware build)
+#   fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) under ASan + UBSan, from its seed corpus
+#            plus the committed regression inputs (scripts/fuzz.sh, build-fuzz/)
+#   scripts/sanitize.sh [address] [thread] [fuzz]      (default: all three; each prints its time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(address thread fuzz)
+export SQUEEZENET_DATA="${SQUEEZENET_DATA:-$(cd .. && pwd)/shared/data}"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:exitcode=86"
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+configure_and_build() {  # DIR SANITIZER TARGET...
+  local dir="$1" sanitizer="$2"
+  shift 2
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSQUEEZENET_SANITIZE="$sanitizer" "${launcher[@]}" >/dev/null
+  cmake --build "$dir" -j"$(nproc)" --target "$@"
+}
+
+address() {
+  configure_and_build build-asan address squeezenet_cli unit_tests parity_tests classify_image
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 1800 -E '^python_tests$'
+  scripts/cli_smoke.sh build-asan/squeezenet
+}
+
+thread() {
+  configure_and_build build-tsan thread unit_tests
+  build-tsan/tests/unit_tests --gtest_filter='Concurrency.*:ThreadTeam.*:Engine.TwoEngines*'
+}
+
+fuzz() { scripts/fuzz.sh "${FUZZ_SECONDS:-20}"; }
+
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    address | thread | fuzz) ;;
+    *) echo "usage: $0 [address] [thread] [fuzz]" >&2; exit 2 ;;
+  esac
+  start=$(date +%s)
+  "$stage"
+  echo "sanitize $stage: passed in $(($(date +%s) - start)) s"
+done
