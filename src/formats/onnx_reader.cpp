@@ -129,6 +129,11 @@ class Graph {
           throw Error(origin_ + ": " + describe(n) + " is not a tensor Constant");
         constants_[n.output(0)] = &value->t();
         used_[static_cast<std::size_t>(i)] = true;
+      } else if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1 &&
+                 constants_.count(n.input(0))) {
+        // torch.onnx.export stores equal tensors (torchvision's zero biases) once, named again through Identity.
+        constants_[n.output(0)] = constants_.at(n.input(0));
+        used_[static_cast<std::size_t>(i)] = true;
       }
     }
     for (int i = 0; i < g.node_size(); ++i)
