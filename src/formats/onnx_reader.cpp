@@ -6,6 +6,7 @@
 // what SqueezeNet has there is named in the error. Where a graph computes something other than our network for
 // some inputs (floor pools, a fixed pool window, a final Softmax), the weights are taken and the metadata's
 // `source` says what differs.
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -129,6 +130,11 @@ class Graph {
           throw Error(origin_ + ": " + describe(n) + " is not a tensor Constant");
         constants_[n.output(0)] = &value->t();
         used_[static_cast<std::size_t>(i)] = true;
+      } else if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1 &&
+                 constants_.count(n.input(0))) {
+        // torch.onnx.export stores equal tensors (torchvision's zero biases) once, named again through Identity.
+        constants_[n.output(0)] = constants_.at(n.input(0));
+        used_[static_cast<std::size_t>(i)] = true;
       }
     }
     for (int i = 0; i < g.node_size(); ++i)
@@ -227,11 +233,10 @@ class Walker {
   Walker(Graph& graph, Walk& walk) : g_(graph), w_(walk) {}
 
   std::string conv(std::string x, const Conv2dSpec& spec, const std::string& module, bool final_conv = false) {
-    return conv_node(*g_.next(x, "Conv", module), x, spec, module, final_conv);
+    return conv_node(*g_.next(x, "Conv", module), spec, module, final_conv);
   }
 
-  std::string conv_node(const onnx::NodeProto& n, const std::string& x, const Conv2dSpec& spec,
-                        const std::string& module, bool final_conv) {
+  std::string conv_node(const onnx::NodeProto& n, const Conv2dSpec& spec, const std::string& module, bool final_conv) {
     const std::string where = g_.origin() + ": " + describe(n) + " (" + module + ")";
     if (n.input_size() != 3) throw Error(where + ": has no bias; every SqueezeNet conv has one");
     Tensor weight = g_.constant(n, 1, "weight");
@@ -255,7 +260,6 @@ class Walker {
       throw Error(where + ": pads " + vec_str(pads) + ", expected " + vec_str({p, p, p, p}) +
                   (final_conv ? " or [1, 1, 1, 1] (the Caffe v1.0 head)" : ""));
     if (pad_1_head) w_.final_conv_pad = 1;
-    (void)x;
     w_.weights.push_back(std::move(weight));
     w_.biases.push_back(std::move(bias));
     return n.output(0);
@@ -309,10 +313,10 @@ class Walker {
     for (const auto* n : expands)
       if (n->input(0) != squeeze)
         throw Error(g_.origin() + ": " + describe(*n) + " reads " + quoted(squeeze) + " in an unexpected position");
-    const std::string e1 = relu(conv_node(n1, squeeze, f.expand1x1_conv(), module + ".expand1x1", false),
-                                module + ".expand1x1_activation");
-    const std::string e3 = relu(conv_node(n3, squeeze, f.expand3x3_conv(), module + ".expand3x3", false),
-                                module + ".expand3x3_activation");
+    const std::string e1 =
+        relu(conv_node(n1, f.expand1x1_conv(), module + ".expand1x1", false), module + ".expand1x1_activation");
+    const std::string e3 =
+        relu(conv_node(n3, f.expand3x3_conv(), module + ".expand3x3", false), module + ".expand3x3_activation");
     std::string e1_value = e1;
     const onnx::NodeProto& concat = *g_.next(e1_value, "Concat", module);
     const std::vector<std::string> inputs(concat.input().begin(), concat.input().end());

@@ -110,7 +110,7 @@ def opset(m):
 
 
 def stray(m):
-    m.graph.node.append(helper.make_node("Identity", [m.graph.initializer[0].name], ["stray"], name="stray_node"))
+    m.graph.node.append(helper.make_node("Neg", [m.graph.initializer[0].name], ["stray"], name="stray_node"))
 
 
 def alexnet_stem(m):
@@ -126,7 +126,7 @@ REFUSALS = {
     "opset": (opset, "opset 21"),
     "external_data": (external, "external data file"),
     "huge_tensor": (huge, "too many values"),
-    "stray_node": (stray, "'stray_node' ('Identity') is not part of a SqueezeNet"),
+    "stray_node": (stray, "'stray_node' ('Neg') is not part of a SqueezeNet"),
     "alexnet_stem": (alexnet_stem, "first convolution has shape [64, 3, 11, 11]"),
     "second_input": (lambda m: m.graph.input.append(helper.make_tensor_value_info("extra", 1, [1])), "2 inputs"),
 }

@@ -83,9 +83,9 @@ TEST(Cli, ConvertThenPredictGivesTheSameLogitsAsTheSource) {
               " --shape 1,3,224,224");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("needs"), std::string::npos) << r.output;
-  r = run_cli("convert '" + dc + "' " + dir.file("dc.onnx"));
+  r = run_cli("convert '" + dc + "' " + dir.file("dc.tflite"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("dc.onnx")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("dc.tflite")));
 }
 
 TEST(Fetch, VerifiesTheHashInTheFileNameAndKeepsNothingBad) {

@@ -111,7 +111,7 @@ TEST(Formats, DetectionAndOutputNames) {
   test::TempDir dir;
   const auto junk = dir.write("junk.bin", "hello world, not weights");
   expect_error([&] { load_weights(junk); }, {"junk.bin", "unrecognised"});
-  expect_error([&] { format_for_output("x.onnx"); }, {"x.onnx"});
+  expect_error([&] { format_for_output("x.tflite"); }, {"x.tflite"});
   EXPECT_EQ(format_for_output("a/b.pth"), Format::pth);
   EXPECT_EQ(parse_format("deep-compression"), Format::deep_compression);
   expect_error([&] { parse_format("tflite"); }, {"tflite", "safetensors"});
