@@ -1,3 +1,5 @@
+#include <cpuid.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -63,7 +65,11 @@ bool has_avx512_vnni() {
 
 bool has_avx_vnni() {
 #if defined(__x86_64__) || defined(__i386__)
-  static const bool yes = kernels::has_avx2_fma() && __builtin_cpu_supports("avxvnni");
+  // CPUID leaf 7, sub-leaf 1, EAX bit 4: clang 14's __builtin_cpu_supports does not know "avxvnni".
+  static const bool yes = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return kernels::has_avx2_fma() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4)) != 0;
+  }();
   return yes;
 #else
   return false;
