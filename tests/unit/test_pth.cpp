@@ -104,6 +104,7 @@ void expect_same(const WeightFile& got, const WeightFile& want) {
     auto it = got.tensors.find(name);
     ASSERT_NE(it, got.tensors.end()) << "missing " << name;
     ASSERT_EQ(shape_str(it->second.shape()), shape_str(t.shape())) << name;
+    if (t.numel() == 0) continue;  // no data to compare, and memcmp must not see the null pointers
     EXPECT_EQ(0, std::memcmp(it->second.data(), t.data(), static_cast<std::size_t>(t.numel()) * sizeof(float)))
         << name;
   }
