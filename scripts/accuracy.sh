@@ -13,12 +13,7 @@ out=build/accuracy
 mkdir -p "$out"
 folder="$DATA/imagenet-sample-1000"
 
-models=(
-  "deep-compression-v1.0|$DATA/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net|caffe"
-  "torchvision-1.1-fp16|$DATA/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param|torchvision"
-  "onnx-zoo-1.1|$DATA/webnn-squeezenet1.1-nchw-npy/weights|torchvision"
-  "caffe-1.1-fp16|$DATA/ncnn-caffe-squeezenet1.1-fp16/squeezenet_v1.1.param|caffe"
-)
+source scripts/real_models.sh
 echo "| weights | preset | images | ours top-1 | ours top-5 | PyTorch top-1 | PyTorch top-5 | same top-1 |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
 status=0

@@ -23,12 +23,7 @@ mkdir -p "$out"
 folder="$DATA/imagenet-sample-1000"
 calibration="$DATA/hymenoptera_data/train"
 
-models=(
-  "deep-compression-v1.0|$DATA/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net|caffe"
-  "torchvision-1.1-fp16|$DATA/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param|torchvision"
-  "onnx-zoo-1.1|$DATA/webnn-squeezenet1.1-nchw-npy/weights|torchvision"
-  "caffe-1.1-fp16|$DATA/ncnn-caffe-squeezenet1.1-fp16/squeezenet_v1.1.param|caffe"
-)
+source scripts/real_models.sh
 echo "| weights | calibration | images | fp32 top-1 | int8 top-1 | change | same top-1 |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 status=0
