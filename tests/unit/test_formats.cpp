@@ -9,6 +9,7 @@
 #include "formats/readers.h"
 #include "squeezenet/error.h"
 #include "squeezenet/model.h"
+#include "expect_error.h"
 #include "temp_dir.h"
 #include "test_env.h"
 #include "util/io.h"
@@ -16,14 +17,7 @@
 namespace squeezenet {
 namespace {
 
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning " << needles.front();
-  } catch (const Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << n << " not in: " << e.what();
-  }
-}
+using test::expect_error;
 
 WeightFile sample(Arch arch = Arch::squeezenet1_1, int classes = 10) {
   ModelConfig c;

@@ -13,6 +13,7 @@
 #include "random_tensor.h"
 #include "squeezenet/error.h"
 #include "squeezenet/model.h"
+#include "expect_error.h"
 #include "temp_dir.h"
 #include "test_env.h"
 #include "util/io.h"
@@ -21,14 +22,7 @@
 namespace squeezenet {
 namespace {
 
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning " << needles.front();
-  } catch (const Error& e) {
-    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << n << " not in: " << e.what();
-  }
-}
+using test::expect_error;
 
 std::string authors_file() { return test::data_dir() + "/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net"; }
 
