@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "squeezenet/quantize.h"
 
 namespace squeezenet::cli {
 
@@ -28,6 +29,8 @@ void register_convert(CLI::App& app) {
     if (wf.metadata.count("source")) out.metadata["source"] = wf.metadata["source"];
     out.codebooks = std::move(wf.codebooks);  // so that re-encoding a weight-shared file keeps its codes
     const Format format = o->to.empty() ? format_for_output(o->out) : parse_format(o->to);
+    // ONNX can say int8 (the QDQ form); the other formats get the fp32 weights the int8 ones stand for.
+    if (model.quantization() && format == Format::onnx) out = to_weights(*model.quantization(), out.metadata);
     save_weights(out, o->out, format);
     std::printf("wrote %s (%s, %s, %d classes)\n", o->out.c_str(), format_name(format).c_str(),
                 arch_name(model.config().arch).c_str(), model.config().num_classes);
