@@ -255,6 +255,9 @@ int main(int argc, char** argv) {
   app.add_option("--iters", iters, "Timed forwards")->check(CLI::Range(1, 100000));
   app.add_flag("--verbose", verbose, "Print each primitive's oneDNN implementation on stderr");
   app.add_flag("--check", check_logits, "Compare the logits with ours on a seeded input instead of timing");
+  const dnnl_version_t* v = dnnl_version();
+  app.set_version_flag("--version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                        std::to_string(v->patch));
   CLI11_PARSE(app, argc, argv);
   try {
     const Precision precision = squeezenet::parse_precision(precision_text);

@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""squeezenet.cpp against ONNX Runtime, OpenCV DNN and PyTorch on this machine, written to BENCHMARKS.md.
+"""squeezenet.cpp against ONNX Runtime, OpenCV DNN, PyTorch and oneDNN on this machine, written to BENCHMARKS.md.
+
+--precision picks the number format every engine runs in: fp32 (all of them), bf16 (oneDNN's and PyTorch's bf16
+convs; ONNX Runtime and OpenCV have none on CPU) or int8 (ONNX Runtime on our QDQ export and oneDNN's int8
+primitives, both on the very file we run: real weights quantized by `squeezenet quantize`, calibrated on
+hymenoptera_data/train, so that all three do the same arithmetic). fp32 and bf16 use random weights.
 
 Every engine runs in its own process, one configuration at a time, in rounds that rotate the engines' order, so
 that a busy neighbour or a clock change hits all of them alike; a configuration's figure is the median of all its
@@ -8,9 +13,10 @@ and with three, one disturbed round of an engine moved its median by up to 8 % o
 
 Setup, once:  scripts/install_deps.sh --bench && cmake --build build -j2 && /usr/bin/python3 bench/export_onnx.py &&
               (cd bench && npm install --ignore-scripts)
-Run:          /usr/bin/python3 bench/peers.py [--cli build/squeezenet] [--rounds 5]
-Writes BENCHMARKS.md and, beside it, a bar chart of every engine's speed relative to ONNX Runtime
-(BENCHMARKS.png, with matplotlib). Engines that are not installed are left out, with a note saying why.
+Run:          /usr/bin/python3 bench/peers.py [--precision fp32|bf16|int8] [--cli build/squeezenet] [--rounds 5]
+Writes BENCHMARKS.md (fp32) or BENCHMARKS-bf16.md / BENCHMARKS-int8.md and, beside it, a bar chart of every
+engine's speed relative to the first peer (with matplotlib). Engines that are not installed are left out, with a
+note saying why; each row carries the load average at its end.
 """
 import argparse
 import datetime
@@ -26,15 +32,27 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 ARCHS = ("squeezenet1_0", "squeezenet1_1")
 MACS = {"squeezenet1_0": 818.9e6, "squeezenet1_1": 349.2e6}  # at 224x224, as `squeezenet info` prints
+ENGINES = {
+    "fp32": ("onnxruntime", "opencv", "pytorch", "onednn"),
+    "bf16": ("onednn", "pytorch"),
+    "int8": ("onnxruntime", "onednn"),
+}
+# The real weights each version's int8 file is quantized from (../shared/data, see each folder's SOURCE.md).
+REAL_WEIGHTS = {
+    "squeezenet1_0": "deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net",
+    "squeezenet1_1": "pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param",
+}
 
 
-def worker(engine, arch, batch, threads, iters, side, onnx_dir):
+def worker(engine, arch, batch, threads, iters, side, onnx_dir, precision):
     """Times one engine in this process and prints {"seconds": [...]}."""
     import time
 
     import numpy as np
 
     x = np.random.default_rng(0).uniform(-2, 2, (batch, 3, side, side)).astype(np.float32)
+    if precision != "fp32" and engine != "pytorch":
+        raise SystemExit(f"{engine} has no {precision} worker")
     if engine == "opencv":
         import cv2
 
@@ -51,6 +69,9 @@ def worker(engine, arch, batch, threads, iters, side, onnx_dir):
         torch.set_num_threads(threads)
         model = getattr(torchvision.models, arch)().eval()
         t = torch.from_numpy(x)
+        if precision == "bf16":  # oneDNN's bf16 convs, in the layout they run fastest in
+            model = model.to(torch.bfloat16).to(memory_format=torch.channels_last)
+            t = t.to(torch.bfloat16).to(memory_format=torch.channels_last)
 
         def forward():
             with torch.no_grad():
@@ -67,28 +88,51 @@ def worker(engine, arch, batch, threads, iters, side, onnx_dir):
     print(json.dumps({"seconds": seconds}))
 
 
-def run_ours(cli, arch, batch, threads, iters, side):
+def run_ours(cli, arch, batch, threads, iters, side, precision, weights):
     out = subprocess.run([cli, "bench", "--arch", arch, "--batch", str(batch), "--threads", str(threads), "--iters",
-                          str(iters), "--input", str(side), "--runs"], check=True, capture_output=True, text=True).stdout
+                          str(iters), "--input", str(side), "--precision", precision, "--runs"] +
+                         (["--weights", str(weights)] if weights else []),
+                         check=True, capture_output=True, text=True).stdout
     return [float(v) for v in re.search(r"runs \(s\): (.*)", out).group(1).split()]
 
 
-def run_peer(engine, arch, batch, threads, iters, side, onnx_dir):
+def run_peer(engine, arch, batch, threads, iters, side, onnx_dir, precision, weights, onednn):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     if engine == "onnxruntime":
-        cmd = ["node", str(HERE / "ort_bench.js"), str(onnx_dir / f"{arch}.onnx"), str(batch), str(threads), str(iters),
-               str(side)]
+        model = weights.with_suffix(".onnx") if weights else onnx_dir / f"{arch}.onnx"
+        cmd = ["node", str(HERE / "ort_bench.js"), str(model), str(batch), str(threads), str(iters), str(side)]
+    elif engine == "onednn":
+        cmd = [onednn, "--arch", arch, "--batch", str(batch), "--threads", str(threads), "--iters", str(iters),
+               "--input", str(side), "--precision", precision] + (["--weights", str(weights)] if weights else [])
     else:
         cmd = [sys.executable, __file__, "--worker", engine, "--arch", arch, "--batch", str(batch), "--threads",
-               str(threads), "--iters", str(iters), "--input", str(side), "--onnx-dir", str(onnx_dir)]
+               str(threads), "--iters", str(iters), "--input", str(side), "--onnx-dir", str(onnx_dir),
+               "--precision", precision]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])["seconds"]
 
 
-def available(engine, onnx_dir):
+def quantized_files(cli, data, out_dir):
+    """Per version, the int8 file all engines run (made once: quantize the real weights, convert to QDQ ONNX)."""
+    files = {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for arch, rel in REAL_WEIGHTS.items():
+        q = out_dir / f"{arch}.int8.safetensors"
+        if not q.exists():
+            subprocess.run([cli, "quantize", "--weights", str(data / rel), "--calibrate",
+                            str(data / "hymenoptera_data" / "train"), "--count", "64", "--out", str(q)], check=True)
+        if not q.with_suffix(".onnx").exists():
+            subprocess.run([cli, "convert", str(q), str(q.with_suffix(".onnx"))], check=True)
+        files[arch] = q
+    return files
+
+
+def available(engine, onnx_dir, precision, onednn):
     """None when the engine can run here, else why not."""
-    if engine in ("onnxruntime", "opencv") and not (onnx_dir / "squeezenet1_1.onnx").exists():
+    if engine in ("onnxruntime", "opencv") and precision == "fp32" and not (onnx_dir / "squeezenet1_1.onnx").exists():
         return f"no ONNX files in {onnx_dir}: run bench/export_onnx.py"
+    if engine == "onednn" and not os.access(onednn, os.X_OK):
+        return f"no {onednn}: install libdnnl-dev and build the onednn_bench target"
     if engine == "onnxruntime" and not (HERE / "node_modules" / "onnxruntime-node").exists():
         return "onnxruntime-node is not installed: (cd bench && npm install --ignore-scripts)"
     module = {"opencv": "cv2", "pytorch": "torchvision"}.get(engine)
@@ -97,8 +141,10 @@ def available(engine, onnx_dir):
     return None
 
 
-def versions():
+def versions(onednn):
     v = {}
+    if os.access(onednn, os.X_OK):
+        v["onednn"] = subprocess.run([onednn, "--version"], capture_output=True, text=True).stdout.strip()
     try:
         v["onnxruntime"] = json.loads((HERE / "node_modules" / "onnxruntime-node" / "package.json").read_text())["version"]
     except OSError:
@@ -136,43 +182,57 @@ def main():
     ap.add_argument("--input", type=int, default=224)
     ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
     ap.add_argument("--onnx-dir", default=str(HERE / "results" / "onnx"))
-    ap.add_argument("--out", default=str(HERE / "BENCHMARKS.md"))
+    ap.add_argument("--precision", choices=sorted(ENGINES), default="fp32")
+    ap.add_argument("--onednn", default=str(HERE.parent / "build" / "bench" / "onednn_bench"),
+                    help="the oneDNN peer program")
+    ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA", str(HERE.parent.parent / "shared" / "data")),
+                    help="real weights and calibration images, for int8")
+    ap.add_argument("--out", help="default: BENCHMARKS.md beside this script (fp32), else BENCHMARKS-PRECISION.md")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--arch", help=argparse.SUPPRESS)
     ap.add_argument("--iters", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     onnx_dir = pathlib.Path(args.onnx_dir)
     if args.worker:
-        return worker(args.worker, args.arch, args.batch, int(args.threads), args.iters, args.input, onnx_dir)
+        return worker(args.worker, args.arch, args.batch, int(args.threads), args.iters, args.input, onnx_dir,
+                      args.precision)
 
+    precision = args.precision
+    out = pathlib.Path(args.out or HERE / ("BENCHMARKS.md" if precision == "fp32" else f"BENCHMARKS-{precision}.md"))
     engines, notes = ["squeezenet.cpp"], []
-    for e in ("onnxruntime", "opencv", "pytorch"):
-        why = available(e, onnx_dir)
+    for e in ENGINES[precision]:
+        why = available(e, onnx_dir, precision, args.onednn)
         (notes.append(f"{e} left out: {why}") if why else engines.append(e))
+    weights = quantized_files(args.cli, pathlib.Path(args.data), HERE / "results" / "int8") if precision == "int8" else {}
     threads = [int(t) for t in args.threads.split(",")]
     load_before = os.getloadavg()[0]
     configs = [(arch, b, t) for arch in ARCHS for b in (1, args.batch) for t in threads]
-    results = {}
+    results, loads = {}, {}
     for arch, batch, t in configs:
         iters = args.iters_b1 if batch == 1 else args.iters_batch
         runs = {e: [] for e in engines}
         for r in range(args.rounds):
             for e in engines[r % len(engines):] + engines[:r % len(engines)]:
                 if e == "squeezenet.cpp":
-                    runs[e] += run_ours(args.cli, arch, batch, t, iters, args.input)
+                    runs[e] += run_ours(args.cli, arch, batch, t, iters, args.input, precision, weights.get(arch))
                 else:
-                    runs[e] += run_peer(e, arch, batch, t, iters, args.input, onnx_dir)
+                    runs[e] += run_peer(e, arch, batch, t, iters, args.input, onnx_dir, precision, weights.get(arch),
+                                        args.onednn)
         results[(arch, batch, t)] = {e: statistics.median(s) for e, s in runs.items()}
+        loads[(arch, batch, t)] = os.getloadavg()[0]
         print(arch, f"batch {batch}", f"{t} thread(s):",
               ", ".join(f"{e} {1e3 * s:.2f} ms" for e, s in results[(arch, batch, t)].items()), flush=True)
 
-    v = versions()
+    v = versions(args.onednn)
     name, flags = cpu_info()
+    what = ("int8, real weights quantized by `squeezenet quantize` (minmax, 64 hymenoptera_data/train images); "
+            "ONNX Runtime on its QDQ export, oneDNN on its s8 weights and scales" if precision == "int8"
+            else f"{precision}, random weights")
     lines = [
-        "# Benchmarks",
+        "# Benchmarks" if precision == "fp32" else f"# Benchmarks at {precision}",
         "",
-        f"Made by `bench/peers.py` on {datetime.date.today()}: {name}, {os.cpu_count()} logical CPUs, "
-        f"input {args.input}x{args.input}, fp32, random weights. Median of all timed forwards over {args.rounds} "
+        f"Made by `bench/peers.py --precision {precision}` on {datetime.date.today()}: {name}, {os.cpu_count()} "
+        f"logical CPUs, input {args.input}x{args.input}, {what}. Median of all timed forwards over {args.rounds} "
         "rounds, engines interleaved. Peers: " + ", ".join(f"{e} {v[e]}" for e in engines[1:] if e in v) + ".",
         "",
         f"- Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: above 0 the machine was running "
@@ -181,22 +241,22 @@ def main():
     if "avx512f" in flags:
         lines.append("- This CPU has AVX-512: ONNX Runtime and squeezenet.cpp both use it.")
     lines += [f"- {n}" for n in notes]
-    lines += ["", "| model | batch | threads | " + " | ".join(engines) + " | fastest peer / ours |",
-              "|---|---:|---:|" + "---:|" * (len(engines) + 1)]
+    lines += ["", "| model | batch | threads | " + " | ".join(engines) + " | fastest peer / ours | load |",
+              "|---|---:|---:|" + "---:|" * (len(engines) + 2)]
     for (arch, batch, t), med in results.items():
         def cell(e):
             s = med[e]
             return f"{1e3 * s:.2f} ms" if batch == 1 else f"{batch / s:.1f} img/s"
         peers = [med[e] for e in engines[1:]]
         ratio = f"{min(peers) / med['squeezenet.cpp']:.2f}x" if peers else "-"
-        lines.append(f"| {arch} | {batch} | {t} | " + " | ".join(cell(e) for e in engines) + f" | {ratio} |")
+        lines.append(f"| {arch} | {batch} | {t} | " + " | ".join(cell(e) for e in engines) +
+                     f" | {ratio} | {loads[(arch, batch, t)]:.1f} |")
     lines += ["", "Batch 1: latency per forward; larger batches: images per second. "
               f"{MACS['squeezenet1_0'] / 1e6:.1f} M MACs per 224x224 image for 1.0, "
               f"{MACS['squeezenet1_1'] / 1e6:.1f} M for 1.1.", ""]
-    out = pathlib.Path(args.out)
-    chart = bar_chart(results, engines, out.with_suffix(".png"))
+    chart = bar_chart(results, engines, out.with_suffix(".png"), precision)
     if chart:
-        lines += [f"![speed relative to ONNX Runtime]({chart.name})", ""]
+        lines += [f"![speed relative to the first peer]({chart.name})", ""]
     write_atomically(out, "\n".join(lines).encode())
     print("wrote", out, "and", chart if chart else "no chart (matplotlib is missing)")
 
@@ -207,7 +267,7 @@ def write_atomically(path, data):
     os.replace(tmp, path)
 
 
-def bar_chart(results, engines, path):
+def bar_chart(results, engines, path, precision):
     """Every engine's speed per configuration as a multiple of ONNX Runtime's (or of the first peer's)."""
     try:
         import matplotlib
@@ -215,7 +275,7 @@ def bar_chart(results, engines, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    base = "onnxruntime" if "onnxruntime" in engines else engines[-1]
+    base = "onnxruntime" if "onnxruntime" in engines else engines[1 if len(engines) > 1 else 0]
     labels = [f"{arch.replace('squeezenet1_', '1.')} b{batch} {t}T" for arch, batch, t in results]
     fig, ax = plt.subplots(figsize=(10, 5))
     width = 0.8 / len(engines)
@@ -225,10 +285,10 @@ def bar_chart(results, engines, path):
         if e == "squeezenet.cpp":
             ax.bar_label(bars, fmt="%.2f", fontsize=7)
     ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.axhline(1.3, color="gray", linewidth=0.8, linestyle="--", label="1.3x ONNX Runtime, the goal")
+    ax.axhline(1.3, color="gray", linewidth=0.8, linestyle="--", label=f"1.3x {base}")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel(f"speed relative to {base} (higher is faster)")
-    ax.set_title("SqueezeNet forward at 224x224, fp32 (version, batch, threads)")
+    ax.set_title(f"SqueezeNet forward at 224x224, {precision} (version, batch, threads)")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(engines) + 1, frameon=False)
     fig.tight_layout()
     tmp = path.with_name(path.name + ".tmp.png")
