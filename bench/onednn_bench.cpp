@@ -10,7 +10,8 @@
 //
 //   onednn_bench --arch squeezenet1_1 --batch 1 --threads 1 --precision int8 [--weights W] [--iters 30]
 // prints {"seconds": [...]} (one per timed forward) and, on stderr, the implementation of each primitive;
-// --check compares the logits with ours instead of timing (exit 1 when fp32 differs by more than 1e-4 relative).
+// --check compares the logits with ours instead of timing (exit 1 when fp32 differs by more than 1e-4 relative);
+// --profile prints each primitive's fastest time instead.
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
@@ -73,8 +74,27 @@ class Network {
   const float* logits() const { return static_cast<const float*>(output_.get_data_handle()); }
 
   void forward() {
-    for (auto& [p, args] : steps_) p.execute(stream_, args);
+    for (Step& s : steps_) s.primitive.execute(stream_, s.args);
     stream_.wait();
+  }
+
+  // Each step's fastest time over `iters` forwards, as `squeezenet bench --profile` gives ours.
+  void profile(int iters) {
+    std::vector<double> best(steps_.size(), 1e30);
+    for (int i = 0; i < iters; ++i)
+      for (std::size_t k = 0; k < steps_.size(); ++k) {
+        const auto start = std::chrono::steady_clock::now();
+        steps_[k].primitive.execute(stream_, steps_[k].args);
+        stream_.wait();
+        best[k] = std::min(best[k], std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+    double total = 0.0;
+    std::printf("%-24s %9s  %s\n", "step", "min ms", "implementation");
+    for (std::size_t k = 0; k < steps_.size(); ++k) {
+      std::printf("%-24s %9.3f  %s\n", steps_[k].what.c_str(), 1e3 * best[k], steps_[k].impl.c_str());
+      total += best[k];
+    }
+    std::printf("%-24s %9.3f\n", "sum of minima", 1e3 * total);
   }
 
  private:
@@ -82,10 +102,16 @@ class Network {
     return precision_ == Precision::int8 ? dt::u8 : precision_ == Precision::bf16 ? dt::bf16 : dt::f32;
   }
 
+  struct Step {
+    dnnl::primitive primitive;
+    std::unordered_map<int, memory> args;
+    std::string what, impl;
+  };
+
   void add(dnnl::primitive p, std::unordered_map<int, memory> args, const std::string& what,
            const std::string& impl) {
     if (verbose_) std::fprintf(stderr, "%-28s %s\n", what.c_str(), impl.c_str());
-    steps_.emplace_back(std::move(p), std::move(args));
+    steps_.push_back({std::move(p), std::move(args), what, impl});
   }
 
   // A reorder run once now (weights), its result kept.
@@ -211,7 +237,7 @@ class Network {
   dnnl::engine engine_{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream_;
   memory input_, output_;
-  std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> steps_;
+  std::vector<Step> steps_;
 };
 
 // The logits of both engines on the same seeded input: max |difference| against the largest logit, and top-1.
@@ -245,7 +271,7 @@ int main(int argc, char** argv) {
   std::string arch = "squeezenet1_1", weights, precision_text = "fp32";
   int64_t batch = 1, side = 224;
   int threads = 1, iters = 30;
-  bool verbose = false, check_logits = false;
+  bool verbose = false, check_logits = false, profile = false;
   app.add_option("--arch", arch, "squeezenet1_0 | squeezenet1_1 (random weights, when no --weights)");
   app.add_option("-w,--weights", weights, "Weights file (any format; int8 files give their own quantization)");
   app.add_option("--precision", precision_text, "fp32 | bf16 | int8");
@@ -255,6 +281,7 @@ int main(int argc, char** argv) {
   app.add_option("--iters", iters, "Timed forwards")->check(CLI::Range(1, 100000));
   app.add_flag("--verbose", verbose, "Print each primitive's oneDNN implementation on stderr");
   app.add_flag("--check", check_logits, "Compare the logits with ours on a seeded input instead of timing");
+  app.add_flag("--profile", profile, "Time every primitive alone and print each one's fastest time");
   const dnnl_version_t* v = dnnl_version();
   app.set_version_flag("--version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                                         std::to_string(v->patch));
@@ -279,6 +306,10 @@ int main(int argc, char** argv) {
 
     std::copy(x.data(), x.data() + x.numel(), net.input());
     for (int i = 0; i < 2; ++i) net.forward();
+    if (profile) {
+      net.profile(iters);
+      return 0;
+    }
     std::string out = "{\"seconds\": [";
     for (int i = 0; i < iters; ++i) {
       const auto start = std::chrono::steady_clock::now();

@@ -240,6 +240,10 @@ def main():
     ]
     if "avx512f" in flags:
         lines.append("- This CPU has AVX-512: ONNX Runtime and squeezenet.cpp both use it.")
+    units = {"avx512_vnni": "AVX512-VNNI", "avx_vnni": "AVX-VNNI", "avx512_bf16": "AVX512-BF16", "amx_int8": "AMX-INT8",
+             "amx_bf16": "AMX-BF16"}
+    lines.append("- Low-precision units: " + ", ".join(u for f, u in units.items() if f in flags) +
+                 ("" if "amx_int8" in flags else "; no AMX") + ".")
     lines += [f"- {n}" for n in notes]
     lines += ["", "| model | batch | threads | " + " | ".join(engines) + " | fastest peer / ours | load |",
               "|---|---:|---:|" + "---:|" * (len(engines) + 2)]
