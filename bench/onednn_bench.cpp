@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "squeezenet/engine.h"
-#include "squeezenet/error.h"
 #include "squeezenet/model.h"
 #include "squeezenet/quantize.h"
 #include "squeezenet/weights.h"
