@@ -21,6 +21,7 @@ struct ServerOptions {
   std::size_t max_body = 20u << 20;
   int timeout_s = 10;          // a client that sends or reads nothing for this long is dropped
   bool access_log = true;      // one JSON line per request on stdout
+  Precision precision = Precision::fp32;
   BatcherOptions batcher;
 };
 
