@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "serve/deadline_server.h"
 #include "serve/kserve.h"
 #include "squeezenet/error.h"
 #include "squeezenet/outputs.h"
@@ -378,7 +379,8 @@ void run_server(const ServerOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Service service(options);
-  httplib::Server svr;
+  DeadlineServer svr;
+  svr.set_read_deadline(std::chrono::milliseconds(options.read_deadline_s * 1000));
   const int http_threads = options.http_threads;
   svr.new_task_queue = [http_threads] { return new httplib::ThreadPool(static_cast<std::size_t>(http_threads)); };
   svr.set_payload_max_length(options.max_body);

@@ -68,6 +68,10 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--timeout-s", o->server.timeout_s, "Drop a client that sends or reads nothing for this long")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--read-deadline-s", o->server.read_deadline_s,
+                  "Drop a client whose request (headers and body) takes longer than this to arrive")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("!--no-access-log", o->server.access_log, "Do not print a JSON line per request");
   cmd->callback([o] { run(*o); });
 }
