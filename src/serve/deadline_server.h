@@ -3,7 +3,7 @@
 // every byte, so a client that dribbles its headers (slowloris) would hold an HTTP thread as long as it likes;
 // here a request's headers and body must all arrive within `read_deadline` of its first byte, or the connection
 // is closed. The library leaves this hook for its TLS server: the connection loop and the socket stream are ours,
-// the request parsing stays the library's.
+// the request parsing stays the library's. Connections also get TCP_NODELAY (see process_and_close_socket).
 #include <httplib.h>
 
 #include <chrono>
