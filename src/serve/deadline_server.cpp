@@ -49,7 +49,12 @@ class DeadlineStream final : public httplib::Stream {
   DeadlineStream(socket_t sock, milliseconds read_timeout, milliseconds write_timeout)
       : sock_(sock), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
 
-  void start_request(milliseconds allowed) { deadline_ = Clock::now() + allowed; }
+  void start_request(milliseconds allowed) {
+    deadline_ = Clock::now() + allowed;
+    answered_ = expired_ = false;
+  }
+  // The request ran out of time before anything was answered.
+  bool timed_out() const { return expired_ && !answered_; }
   bool has_buffered() const { return begin_ < end_; }  // a pipelined request's first bytes
 
   bool is_readable() const override { return begin_ < end_ || wait_readable(); }
@@ -73,6 +78,7 @@ class DeadlineStream final : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     if (!is_writable()) return -1;
+    answered_ = true;
     ssize_t n;
     do n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
@@ -94,13 +100,17 @@ class DeadlineStream final : public httplib::Stream {
  private:
   // The read timeout between bytes, cut short by the request's deadline.
   bool wait_readable() const {
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now());
-    return left.count() > 0 && wait_for(sock_, POLLIN, std::min(read_timeout_, left));
+    const auto left = std::chrono::ceil<milliseconds>(deadline_ - Clock::now());
+    if (left >= read_timeout_) return wait_for(sock_, POLLIN, read_timeout_);
+    expired_ = left.count() <= 0 || !wait_for(sock_, POLLIN, left);
+    return !expired_;
   }
 
   socket_t sock_;
   milliseconds read_timeout_, write_timeout_;
   Clock::time_point deadline_ = Clock::now();
+  bool answered_ = false;
+  mutable bool expired_ = false;
   char buffer_[CPPHTTPLIB_RECV_BUFSIZ];
   size_t begin_ = 0, end_ = 0;
 };
@@ -128,6 +138,11 @@ bool DeadlineServer::process_and_close_socket(socket_t sock) {
     stream.start_request(read_deadline_);
     bool closed = false;
     ok = process_request(stream, left == 1, closed, nullptr);
+    if (!ok && stream.timed_out()) {
+      static constexpr char kTimeout[] =
+          "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+      stream.write(kTimeout, sizeof kTimeout - 1);
+    }
     if (!ok || closed) break;
   }
   ::shutdown(sock, SHUT_RDWR);
