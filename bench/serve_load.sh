@@ -61,8 +61,8 @@ measure() {  # name concurrency
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out"); p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   bad=$(awk '/Non-2xx/ {print $5} /Socket errors/ {print "socket errors"}' <<<"$out" | paste -sd' ')
   echo "$1|$2|$rps" >>"$RATES"
-  printf "| %s | %s | %s | %s | %s | %.0f %% | %s MiB | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" \
-    "$(echo "$cpu / $(getconf CLK_TCK) / $wall * 100" | bc -l)" "$rss" "${bad:-0}"
+  printf "| %s | %s | %s | %s | %s | %.0f %% | %s MiB | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" \
+    "$(echo "$cpu / $(getconf CLK_TCK) / $wall * 100" | bc -l)" "$rss" "${bad:-0}" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 has() { grep -qw "$1" /proc/cpuinfo && echo "$2"; }
@@ -70,8 +70,8 @@ echo "CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), $(
   "$(has avx512f AVX-512) $(has avx512_vnni +VNNI) $(has avx512_bf16 +BF16) $(has amx_tile +AMX || echo 'no AMX');" \
   "$SECONDS_PER_RUN s per run; $(date -u +%F)"
 echo
-echo "| server | clients | req/s | p50 | p99 | server CPU | peak RSS | errors |"
-echo "|---|---:|---:|---:|---:|---:|---:|---|"
+echo "| server | clients | req/s | p50 | p99 | server CPU (100 % = a core) | peak RSS | errors | load average |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|---:|"
 for round in $(seq "$ROUNDS"); do
   for c in 1 8 64; do
     start_ours; measure "squeezenet serve" "$c"; stop_server

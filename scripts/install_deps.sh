@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building, testing (with --fuzz, fuzzing; with --bench, the peer
-# benchmarks of bench/peers.py and bench/serve_load.sh, and the browser test of the server's page) need.
+# benchmarks of bench/peers.py, bench/serve_load.sh and bench/serve_http_libs.sh, and the browser test of the server's page) need.
 # Safe to run again: only missing packages are installed.
 set -euo pipefail
 SUDO=""
@@ -21,7 +21,7 @@ PACKAGES=(
 for option in "$@"; do
   case "$option" in
     --fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;
-    --bench) PACKAGES+=(python3-matplotlib libopenblas0 wrk curl bc chromium) ;;
+    --bench) PACKAGES+=(python3-matplotlib libopenblas0 wrk curl bc chromium libmicrohttpd-dev) ;;
     *) echo "usage: $0 [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done

@@ -14,23 +14,31 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 }  // namespace
 
-Tensor forward_in_chunks(Classifier& classifier, const Tensor& batch) {
+Tensor forward_in_chunks(const Forward& forward, const Tensor& batch, int64_t classes) {
   const int64_t n = batch.dim(0), per = batch.numel() / n;
-  Tensor logits;
+  Tensor logits({n, classes});
   for (int64_t done = 0; done < n;) {
     const int64_t chunk = std::min<int64_t>(kMaxForwardChunk, static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(n - done))));
     Shape shape = batch.shape();
     shape[0] = chunk;
-    const Tensor part = classifier.logits(Tensor(shape, batch.data() + done * per));
-    if (done == 0) logits = Tensor({n, part.dim(1)});
-    std::copy_n(part.data(), part.numel(), logits.data() + done * part.dim(1));
+    forward(batch.data() + done * per, shape, logits.data() + done * classes);
     done += chunk;
   }
   return logits;
 }
 
+Forward forward_of(Classifier& classifier) {
+  return [&classifier](const float* input, const Shape& shape, float* logits) {
+    classifier.logits(input, shape, logits);
+  };
+}
+
+Forward forward_of(Engine& engine) {
+  return [&engine](const float* input, const Shape& shape, float* logits) { engine.forward(input, shape, logits); };
+}
+
 Batcher::Batcher(BatcherOptions options, Metrics& metrics)
-    : options_(options), metrics_(metrics), decoders_(options.threads), thread_([this] { loop(); }) {}
+    : options_(options), metrics_(metrics), pool_(options.threads), thread_([this] { loop(); }) {}
 
 Batcher::~Batcher() { drain(); }
 
@@ -104,52 +112,89 @@ void Batcher::loop() {
 void Batcher::run_images(std::vector<std::unique_ptr<Job>>& batch) {
   const auto start = Clock::now();
   const std::size_t n = batch.size();
+  if (n == 1) return run_lone_image(*batch.front(), start);
+  ServedModel& model = *batch.front()->model;
+  metrics_.batch(static_cast<int>(n));
+  // Chunks small enough that the members finish the batch at about the same time.
+  const std::size_t members = static_cast<std::size_t>(pool_.size());
+  const std::size_t chunk = std::clamp<std::size_t>((n + members - 1) / members, 1, kMaxForwardChunk);
+  std::atomic<std::size_t> next{0};
+  pool_.run([&](int member) {
+    for (std::size_t first; (first = next.fetch_add(chunk)) < n;)
+      run_chunk({batch.begin() + static_cast<std::ptrdiff_t>(first),
+                 batch.begin() + static_cast<std::ptrdiff_t>(std::min(first + chunk, n))},
+                model.lanes[static_cast<std::size_t>(member)], static_cast<int>(n), start);
+  });
+}
+
+// Decodes the chunk's images, each reduced to its network input at once (so a member holds one full-size image
+// at a time), runs the good ones through `lane` and answers them all.
+void Batcher::run_chunk(std::span<std::unique_ptr<Job>> chunk, Engine& lane, int batch_size, Clock::time_point start) {
+  const std::size_t n = chunk.size();
+  const Preset preset = chunk.front()->model->classifier->preset();
+  const int64_t classes = chunk.front()->model->classes;
   std::vector<JobResult> results(n);
   std::vector<Tensor> inputs(n);
-  ServedModel& model = *batch.front()->model;
-  // Each image is decoded and reduced to its network input at once, so at most `threads` full-size images
-  // exist at a time, whatever the batch.
-  std::atomic<std::size_t> next{0};
-  decoders_.run([&](int) {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-      const auto t0 = Clock::now();
-      try {
-        inputs[i] = preprocess(decode_image_bytes(batch[i]->bytes, batch[i]->name, options_.limits),
-                               model.classifier->preset());
-      } catch (const std::exception& e) {
-        results[i].error = e.what();
-      }
-      results[i].decode_ms = ms_between(t0, Clock::now());
-    }
-  });
   std::vector<std::size_t> good;
-  for (std::size_t i = 0; i < n; ++i)
-    if (results[i].error.empty()) good.push_back(i);
-  if (!good.empty()) {
-    Shape shape = inputs[good.front()].shape();
-    shape[0] = static_cast<int64_t>(good.size());
-    Tensor stacked(shape);
-    const int64_t per = inputs[good.front()].numel();
-    for (std::size_t k = 0; k < good.size(); ++k)
-      std::copy_n(inputs[good[k]].data(), per, stacked.data() + static_cast<int64_t>(k) * per);
+  for (std::size_t i = 0; i < n; ++i) {
     const auto t0 = Clock::now();
-    const Tensor logits = forward_in_chunks(*model.classifier, stacked);
-    const double inference_ms = ms_between(t0, Clock::now());
-    const int64_t classes = logits.dim(1);
-    for (std::size_t k = 0; k < good.size(); ++k) {
-      JobResult& r = results[good[k]];
-      r.logits = Tensor({1, classes}, logits.data() + static_cast<int64_t>(k) * classes);
-      r.inference_ms = inference_ms;
-      r.batch_size = static_cast<int>(good.size());
+    try {
+      inputs[i] = preprocess(decode_image_bytes(chunk[i]->bytes, chunk[i]->name, options_.limits), preset);
+      good.push_back(i);
+    } catch (const std::exception& e) {
+      results[i].error = e.what();
     }
-    metrics_.batch(static_cast<int>(good.size()));
-    metrics_.stage(Stage::inference, inference_ms / 1000);
+    results[i].decode_ms = ms_between(t0, Clock::now());
+    results[i].queue_ms = ms_between(chunk[i]->enqueued, start);
+  }
+  if (!good.empty()) {
+    try {
+      Shape shape = inputs[good.front()].shape();
+      shape[0] = static_cast<int64_t>(good.size());
+      Tensor stacked(shape);
+      const int64_t per = inputs[good.front()].numel();
+      for (std::size_t k = 0; k < good.size(); ++k)
+        std::copy_n(inputs[good[k]].data(), per, stacked.data() + static_cast<int64_t>(k) * per);
+      const auto t0 = Clock::now();
+      const Tensor logits = forward_in_chunks(forward_of(lane), stacked, classes);
+      const double inference_ms = ms_between(t0, Clock::now());
+      metrics_.stage(Stage::inference, inference_ms / 1000);
+      for (std::size_t k = 0; k < good.size(); ++k) {
+        JobResult& r = results[good[k]];
+        r.logits = Tensor({1, classes}, logits.data() + static_cast<int64_t>(k) * classes);
+        r.inference_ms = inference_ms;
+        r.batch_size = batch_size;
+      }
+    } catch (const std::exception& e) {  // out of memory: the chunk fails, the server goes on
+      for (const std::size_t i : good) results[i].error = e.what();
+    }
   }
   for (std::size_t i = 0; i < n; ++i) {
-    results[i].queue_ms = ms_between(batch[i]->enqueued, start);
     metrics_.stage(Stage::decode, results[i].decode_ms / 1000);
-    batch[i]->done.set_value(std::move(results[i]));
+    chunk[i]->done.set_value(std::move(results[i]));
   }
+}
+
+// One image alone: every member of the pool works on its forward.
+void Batcher::run_lone_image(Job& job, Clock::time_point start) {
+  JobResult r;
+  r.queue_ms = ms_between(job.enqueued, start);
+  Classifier& classifier = *job.model->classifier;
+  try {
+    auto t0 = Clock::now();
+    const Tensor input = preprocess(decode_image_bytes(job.bytes, job.name, options_.limits), classifier.preset());
+    r.decode_ms = ms_between(t0, Clock::now());
+    metrics_.stage(Stage::decode, r.decode_ms / 1000);
+    t0 = Clock::now();
+    r.logits = classifier.logits(input);
+    r.inference_ms = ms_between(t0, Clock::now());
+    r.batch_size = 1;
+    metrics_.batch(1);
+    metrics_.stage(Stage::inference, r.inference_ms / 1000);
+  } catch (const std::exception& e) {
+    r.error = e.what();
+  }
+  job.done.set_value(std::move(r));
 }
 
 void Batcher::run_cam(Job& job) {
@@ -180,7 +225,7 @@ void Batcher::run_tensor(Job& job) {
   r.queue_ms = ms_between(job.enqueued, Clock::now());
   try {
     const auto t0 = Clock::now();
-    r.logits = forward_in_chunks(*job.model->classifier, job.input);
+    r.logits = forward_in_chunks(forward_of(*job.model->classifier), job.input, job.model->classes);
     r.inference_ms = ms_between(t0, Clock::now());
     r.batch_size = static_cast<int>(job.input.dim(0));
     metrics_.batch(r.batch_size);

@@ -1,14 +1,19 @@
 #pragma once
-// The request queue and dynamic batcher: HTTP threads submit jobs; one compute thread takes them in order,
-// gathers the images of one model that arrive within --max-delay-ms (up to --max-batch), decodes them in
-// parallel and runs them through the engine together, as Triton's dynamic batcher does. All CPU-heavy work
+// The request queue and dynamic batcher: HTTP threads submit jobs; one compute thread takes them in order and
+// gathers the images of one model that arrive within --max-delay-ms (up to --max-batch), as Triton's dynamic
+// batcher does. A batch is shared out among the compute pool in small chunks: each member decodes a chunk and at
+// once runs it through its own single-threaded engine, so one member decodes while another computes, no image
+// waits for the batch's slowest decode, and no member waits at a layer barrier for a descheduled peer (what makes
+// one image split across threads slow on a busy machine). A lone image runs on the whole pool. All CPU-heavy work
 // happens here, on a pool sized to the CPUs the process may use, apart from the HTTP I/O threads.
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,16 +29,20 @@ using Clock = std::chrono::steady_clock;
 struct ServedModel {
   std::string name;
   std::string weights;
-  std::unique_ptr<Classifier> classifier;  // used only on the compute thread
+  std::unique_ptr<Classifier> classifier;  // the whole pool's engine: lone images, CAMs, tensors
+  std::vector<Engine> lanes;               // one single-threaded engine per pool member: batches
   int input_size = 224;                    // the side of the preset's crop: the FP32 input's H and W
   int classes = 1000;
 };
 
-// [N, 3, H, W] -> [N, classes] in chunks of 4, 2 and 1 images (13 = 4 + 4 + 4 + 1): the engine keeps one plan
+// [N, 3, H, W] -> [N, classes] in chunks of 4, 2 and 1 images (13 = 4 + 4 + 4 + 1): an engine keeps one plan
 // per batch size, so three plans serve every batch, all built when the model loads. Larger chunks gain nothing
-// (the engine's batch-1 throughput is within 10 % of batch 32's) and hold more activation memory.
+// (one thread's batch-4 throughput is within 10 % of its batch-32's) and hold more activation memory.
 constexpr int64_t kMaxForwardChunk = 4;
-Tensor forward_in_chunks(Classifier& classifier, const Tensor& batch);
+using Forward = std::function<void(const float* input, const Shape& shape, float* logits)>;
+Tensor forward_in_chunks(const Forward& forward, const Tensor& batch, int64_t classes);
+Forward forward_of(Classifier& classifier);
+Forward forward_of(Engine& engine);
 
 struct JobResult {
   std::string error;  // non-empty: the input is bad (a 400), with the message the CLI would print
@@ -77,6 +86,8 @@ class Batcher {
   void loop();
   std::vector<std::unique_ptr<Job>> next_batch(std::unique_lock<std::mutex>& lock);
   void run_images(std::vector<std::unique_ptr<Job>>& batch);
+  void run_chunk(std::span<std::unique_ptr<Job>> chunk, Engine& lane, int batch_size, Clock::time_point start);
+  void run_lone_image(Job& job, Clock::time_point start);
   void run_cam(Job& job);
   void run_tensor(Job& job);
 
@@ -86,9 +97,9 @@ class Batcher {
   std::condition_variable wake_;
   std::deque<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
-  // Decodes a batch's images in parallel: the project's thread team, whose waits give the core away quickly,
-  // where OpenMP's spin for milliseconds on a machine that has other work.
-  ThreadTeam decoders_;
+  // Runs a batch's chunks on the pool: the project's thread team, whose waits give the core away quickly, where
+  // OpenMP's spin for milliseconds on a machine that has other work.
+  ThreadTeam pool_;
   std::thread thread_;
 };
 

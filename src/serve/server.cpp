@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "serve/deadline_server.h"
 #include "serve/kserve.h"
 #include "squeezenet/error.h"
 #include "squeezenet/outputs.h"
@@ -174,14 +175,20 @@ class Service {
     auto m = std::make_unique<ServedModel>();
     m->name = spec.name;
     m->weights = spec.weights;
-    m->classifier = std::make_unique<Classifier>(Classifier::load(spec.weights, {}, options_.batcher.threads));
+    const EngineOptions pool{.threads = options_.batcher.threads, .precision = options_.precision};
+    m->classifier = std::make_unique<Classifier>(Classifier::load(spec.weights, {}, pool));
     m->classes = m->classifier->model().config().num_classes;
+    for (int i = 0; i < options_.batcher.threads; ++i)
+      m->lanes.emplace_back(m->classifier->model(), EngineOptions{.threads = 1, .precision = options_.precision});
     // The crop side of the preset, found the way any image would: preprocessing one pixel.
     const Tensor one = preprocess(Image{1, 1, {0, 0, 0}}, m->classifier->preset());
     m->input_size = static_cast<int>(one.dim(3));
     // Every plan a batch can need is built now, not while requests wait (see forward_in_chunks).
-    for (int64_t n = 1; n <= std::min<int64_t>(options_.batcher.max_batch, kMaxForwardChunk); n *= 2)
-      m->classifier->logits(Tensor({n, 3, m->input_size, m->input_size}));
+    for (int64_t n = 1; n <= std::min<int64_t>(options_.batcher.max_batch, kMaxForwardChunk); n *= 2) {
+      const Tensor input({n, 3, m->input_size, m->input_size});
+      m->classifier->logits(input);
+      for (Engine& lane : m->lanes) lane.forward(input);
+    }
     metrics_.model_loaded(m->name, ms_since(t0) / 1000);
     models_.push_back(std::move(m));
   }
@@ -372,7 +379,8 @@ void run_server(const ServerOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Service service(options);
-  httplib::Server svr;
+  DeadlineServer svr;
+  svr.set_read_deadline(std::chrono::milliseconds(options.read_deadline_s * 1000));
   const int http_threads = options.http_threads;
   svr.new_task_queue = [http_threads] { return new httplib::ThreadPool(static_cast<std::size_t>(http_threads)); };
   svr.set_payload_max_length(options.max_body);

@@ -20,7 +20,9 @@ struct ServerOptions {
   int http_threads = 256;      // connections served at once; each keep-alive connection holds one
   std::size_t max_body = 20u << 20;
   int timeout_s = 10;          // a client that sends or reads nothing for this long is dropped
+  int read_deadline_s = 30;    // a request's headers and body must arrive within this long of its first byte
   bool access_log = true;      // one JSON line per request on stdout
+  Precision precision = Precision::fp32;
   BatcherOptions batcher;
 };
 

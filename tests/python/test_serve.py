@@ -276,3 +276,65 @@ def test_slow_client_is_dropped_and_others_are_served():
             assert time.monotonic() - t0 < 5
     finally:
         assert s.stop()[0] == 0
+
+
+def dribble(port, data, every):
+    """Sends `data` a byte every `every` seconds until the server answers or closes: (seconds, what it answered)."""
+    import select
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        try:
+            for b in data:
+                if select.select([s], [], [], 0)[0]:
+                    break
+                s.sendall(bytes([b]))
+                time.sleep(every)
+            else:
+                return None, b""  # all sent: the server never gave up
+            return time.monotonic() - t0, s.recv(64)
+        except (BrokenPipeError, ConnectionResetError):
+            return time.monotonic() - t0, b""
+
+
+def test_slowloris_is_dropped_at_the_read_deadline():
+    # Each byte comes well within --timeout-s; only the total deadline can end these.
+    s = Server("--threads", "2", "--http-threads", "4", "--timeout-s", "10", "--read-deadline-s", "2",
+               "--no-access-log")
+    try:
+        head = b"POST /v1/classify HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+        slow_body = b"POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n" + b"b" * 300
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            # Eight slow clients on four HTTP threads: they would hold all of them.
+            slow = [pool.submit(dribble, s.port, data, 0.1) for data in [head] * 4 + [slow_body] * 4]
+            time.sleep(3)
+            assert s.request("/v1/classify", read(IMAGES[0]))[0] == 200  # served while they dribble
+            answers = [f.result() for f in slow]
+        assert all(t is not None and t < 10 for t, _ in answers), answers
+        # Answered before the close: 408 while the request line was late, 400 when the headers or the body were.
+        assert all(a[:10] == b"HTTP/1.1 4" for _, a in answers), answers
+    finally:
+        assert s.stop()[0] == 0
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_precision_answers_as_classify_does(precision):
+    p = subprocess.run([CLI, "classify", "--json", "-w", WEIGHTS, "-k", "5", "--precision", precision, *IMAGES],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0 and "AVX512-BF16" in p.stderr:
+        pytest.skip(p.stderr.strip())
+    expected = {e["image"]: e["top"] for e in json.loads(p.stdout)}
+    s = Server("--threads", "2", "--precision", precision, "--no-access-log")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:  # alone and batched
+            answers = list(pool.map(lambda p: (p, s.json("/v1/classify", body=read(p))), IMAGES * 2))
+        for path, (status, body) in answers:
+            assert status == 200
+            assert_same_top(body["top"], expected[path])
+    finally:
+        assert s.stop()[0] == 0
+
+
+def test_unknown_precision_is_one_line_and_status_1():
+    p = subprocess.run([CLI, "serve", "--weights", WEIGHTS, "--port", "0", "--precision", "fp8"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "fp8" in p.stderr

@@ -1,5 +1,6 @@
 // `squeezenet serve`: an HTTP inference server (own JSON API, KServe v2 protocol, Prometheus metrics, a web page).
 #include "commands.h"
+#include "common.h"
 #include "serve/cpu_quota.h"
 #include "serve/server.h"
 
@@ -10,11 +11,13 @@ struct Opts {
   std::vector<std::string> weights;
   double max_body_mb = 20;
   int threads = 0;
+  PrecisionOption precision;
   serve::ServerOptions server;
 };
 
 void run(Opts& o) {
   for (const std::string& w : o.weights) o.server.models.push_back(serve::parse_model_spec(w));
+  o.server.precision = o.precision.get();
   o.server.max_body = static_cast<std::size_t>(o.max_body_mb * (1 << 20));
   o.server.batcher.threads = o.threads > 0 ? o.threads : serve::usable_cpus();
   // The decoder's own limits are for files on disk; a server holds up to `threads` images at once.
@@ -46,6 +49,7 @@ void register_serve(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Compute threads (0 = the CPUs this process may use)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  o->precision.add_option(*cmd);
   cmd->add_option("--max-batch", o->server.batcher.max_batch, "Images per forward at most")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -62,6 +66,10 @@ void register_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--timeout-s", o->server.timeout_s, "Drop a client that sends or reads nothing for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--read-deadline-s", o->server.read_deadline_s,
+                  "Drop a client whose request (headers and body) takes longer than this to arrive")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("!--no-access-log", o->server.access_log, "Do not print a JSON line per request");
