@@ -11,6 +11,8 @@ PACKAGES=(
   # libraries
   libzip-dev libprotobuf-dev protobuf-compiler libonnx-dev libturbojpeg0-dev libpng-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  # data-parallel training (mpirun -np N squeezenet train ...)
+  libopenmpi-dev openmpi-bin
   # the Python module, and `pip install .` of it into a venv without network
   pybind11-dev python3-dev python3-setuptools python3-wheel python3-pip python3-venv
   # the PyTorch oracle of the tests and its helpers
