@@ -13,6 +13,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   # oneDNN, the low-precision peer of bench/onednn_bench (whose fp32 logits a test checks against ours)
   libdnnl-dev
+  # data-parallel training (mpirun -np N squeezenet train ...)
+  libopenmpi-dev openmpi-bin
   # the Python module, and `pip install .` of it into a venv without network
   pybind11-dev python3-dev python3-setuptools python3-wheel python3-pip python3-venv
   # the PyTorch oracle of the tests and its helpers

@@ -24,6 +24,9 @@ struct ModelConfig {
   // Padding of the final 1x1 conv. torchvision: 0. The original Caffe v1.0 model (and the Deep-Compression
   // file derived from it) has pad: 1, which changes the pooled logits; weights from there record it.
   int final_conv_pad = 0;
+  // Dropout at the end of `features` (the variant the SqueezeNet article's own PyTorch code builds, before the
+  // classifier's Dropout). 0, as in torchvision: no such layer.
+  float features_dropout = 0.0f;
 };
 
 struct Conv2dSpec {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,10 @@ class Backprop {
   explicit Backprop(const Model& model, bool classifier_only = false, bool reference_kernels = false);
   ~Backprop();
 
-  // [N, 3, H, W] -> logits [N, num_classes]. training = false makes dropout the identity.
-  Tensor forward(const Tensor& input, bool training, uint64_t dropout_seed = 0);
+  // [N, 3, H, W] -> logits [N, num_classes]. training = false makes dropout the identity. Sample n's dropout
+  // masks depend only on `dropout_seed` and samples[n] (default n), not on the batch it is in.
+  Tensor forward(const Tensor& input, bool training, uint64_t dropout_seed = 0,
+                 std::span<const uint64_t> samples = {});
   // Adds d(loss)/d(parameter) into `grads` (which names what is trained). Returns d(loss)/d(input) when
   // need_input_grad (gradient checks), else an empty tensor.
   Tensor backward(const Tensor& logits_grad, Gradients& grads, bool need_input_grad = false);
@@ -97,5 +100,9 @@ struct LrSchedule {
 // A copy of `model` whose final conv has `classes` outputs, initialised as torchvision does for a new head:
 // weight N(0, 0.01), bias 0, from `seed`.
 Model with_new_classifier(const Model& model, int classes, uint64_t seed);
+
+// `model` with other dropout probabilities: the classifier's and the one at the end of `features` (0: no such
+// layer). Weights files do not record them, so a run sets them again on the models it loads.
+Model with_dropout(const Model& model, float classifier_p, float features_p);
 
 }  // namespace squeezenet

@@ -35,6 +35,8 @@ std::string kind_name(Layer::Kind kind) {
 std::vector<Layer> architecture(const ModelConfig& config) {
   if (config.num_classes < 1) throw Error("num_classes must be at least 1");
   if (!(config.dropout >= 0.0f && config.dropout <= 1.0f)) throw Error("dropout must be in [0, 1]");
+  if (!(config.features_dropout >= 0.0f && config.features_dropout <= 1.0f))
+    throw Error("features dropout must be in [0, 1]");
   using K = Layer::Kind;
   std::vector<Layer> layers;
   auto add = [&](K kind) -> Layer& {
@@ -72,6 +74,7 @@ std::vector<Layer> architecture(const ModelConfig& config) {
     fire(384, 64, 256, 256);
     fire(512, 64, 256, 256);
   }
+  if (config.features_dropout > 0.0f) add(K::Dropout).p = config.features_dropout;
   layers.push_back({K::Dropout, "classifier.0", {}, {}, config.dropout});
   layers.push_back({K::Conv2d, "classifier.1", {512, config.num_classes, 1, 1, config.final_conv_pad}, {}, 0.0f});
   layers.push_back({K::ReLU, "classifier.2", {}, {}, 0.0f});

@@ -3,6 +3,7 @@
 // the layers allow, `features` takes the NHWC fast lane (train/fast_features.h) and only the classifier runs
 // layer by layer here; the plain-loop reference runs everything layer by layer.
 #include <cmath>
+#include <vector>
 
 #include "kernels/reference/reference.h"
 #include "squeezenet/error.h"
@@ -29,15 +30,25 @@ uint64_t mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// x *= mask, the mask drawn here: element k is kept, as 1 / (1 - p), when 32 bits of mix(key + k) read as a
-// fraction of 2^32 reach p. A counter instead of a sequence, so the elements are drawn in parallel.
-void dropout_(Tensor& x, Tensor& mask, uint64_t key, float p) {
+// x *= mask, the mask drawn here: element k of sample n is kept, as 1 / (1 - p), when 32 bits of
+// mix(key_n + k) read as a fraction of 2^32 reach p, key_n drawn from the layer's key and the sample's id. A
+// counter instead of a sequence, so the elements are drawn in parallel, and per sample, so a sample's mask is
+// the same whatever batch (and rank) it is in.
+void dropout_(Tensor& x, Tensor& mask, uint64_t layer_key, std::span<const uint64_t> samples, float p) {
   const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
   const auto threshold = static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 0x1p32));
+  const int64_t batch = x.dim(0), per_sample = batch > 0 ? x.numel() / batch : 0;
+  if (!samples.empty() && static_cast<int64_t>(samples.size()) != batch)
+    throw Error("dropout: " + std::to_string(samples.size()) + " sample ids for a batch of " + std::to_string(batch));
+  std::vector<uint64_t> keys(static_cast<std::size_t>(batch));
+  for (int64_t n = 0; n < batch; ++n)
+    keys[static_cast<std::size_t>(n)] =
+        mix(layer_key + mix(samples.empty() ? static_cast<uint64_t>(n) : samples[static_cast<std::size_t>(n)]));
   float *m = mask.data(), *v = x.data();
 #pragma omp parallel for schedule(static)
   for (int64_t k = 0; k < x.numel(); ++k) {
-    m[k] = (mix(key + static_cast<uint64_t>(k)) >> 32) >= threshold ? scale : 0.0f;
+    const uint64_t key = keys[static_cast<std::size_t>(k / per_sample)] + static_cast<uint64_t>(k % per_sample);
+    m[k] = (mix(key) >> 32) >= threshold ? scale : 0.0f;
     v[k] *= m[k];
   }
 }
@@ -58,7 +69,7 @@ Backprop::Backprop(const Model& model, bool classifier_only, bool reference_kern
 
 Backprop::~Backprop() = default;
 
-Tensor Backprop::forward(const Tensor& input, bool training, uint64_t dropout_seed) {
+Tensor Backprop::forward(const Tensor& input, bool training, uint64_t dropout_seed, std::span<const uint64_t> samples) {
   check_input(model_->config(), input.shape());
   const auto& layers = model_->layers();
   // Kept tensors are assigned over, not rebuilt: their memory serves step after step.
@@ -74,7 +85,7 @@ Tensor Backprop::forward(const Tensor& input, bool training, uint64_t dropout_se
   if (features_) {
     // Frozen features keep nothing for backward.
     x = features_->forward(input, training && !classifier_only_);
-    while (first_ < layers.size() && !in_classifier(layers[first_])) ++first_;
+    while (first_ < layers.size() && train::in_fast_lane(layers[first_])) ++first_;
   }
   for (std::size_t i = first_; i < layers.size(); ++i) {
     const Layer& l = layers[i];
@@ -108,7 +119,7 @@ Tensor Backprop::forward(const Tensor& input, bool training, uint64_t dropout_se
         // PyTorch's inverted dropout: kept units scaled by 1 / (1 - p) so that the expectation is unchanged.
         Tensor& mask = saved_[i];
         if (mask.shape() != x.shape()) mask = Tensor(x.shape());
-        dropout_(x, mask, rng.next(), l.p);
+        dropout_(x, mask, rng.next(), samples, l.p);
         break;
       }
       case Layer::Kind::AdaptiveAvgPool2d: x = ref::global_avg_pool(x); break;

@@ -17,8 +17,6 @@ using Floats = NhwcFeatures::Floats;
 
 constexpr int kWinogradTile = 2;
 
-bool in_features(const Layer& l) { return !l.name.starts_with("classifier."); }
-
 // Sizes a buffer; a new size starts zero-filled, so a frame's border, never written, stays zero while the
 // input size stays the same.
 void fit(Floats& f, int64_t size) {
@@ -31,10 +29,12 @@ avx2::PackedConv pack(const Model& m, const std::string& name, const Conv2dSpec&
 
 }  // namespace
 
+bool in_fast_lane(const Layer& l) { return !l.name.starts_with("classifier.") && l.kind != Layer::Kind::Dropout; }
+
 bool fast_features_available(const Model& model) {
   if (!kernels::has_avx2_fma()) return false;
   const auto& layers = model.layers();
-  for (std::size_t i = 0; i < layers.size() && in_features(layers[i]); ++i) {
+  for (std::size_t i = 0; i < layers.size() && in_fast_lane(layers[i]); ++i) {
     const Layer& l = layers[i];
     switch (l.kind) {
       case Layer::Kind::Conv2d:  // its ReLU is fused into it
@@ -63,7 +63,7 @@ void NhwcFeatures::plan(int64_t height, int64_t width) {
   slot_floats_ = 0;
   int h = static_cast<int>(height), w = static_cast<int>(width), c = 3;
   for (const Layer& l : model_->layers()) {
-    if (!in_features(l)) break;
+    if (!in_fast_lane(l)) break;
     Step s;
     s.layer = &l;
     s.in_h = s.out_h = h, s.in_w = s.out_w = w, s.in_c = s.out_c = c;

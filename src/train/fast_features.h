@@ -15,6 +15,10 @@
 
 namespace squeezenet::train {
 
+// The layers the fast lane runs: `features` up to a Dropout, which only the article's variant has there (it
+// then runs layer by layer with the classifier).
+bool in_fast_lane(const Layer& l);
+
 // Whether the fast lane can run `model`'s features here: a CPU with AVX2 and FMA, and a layer list of unpadded
 // convs each followed by a ReLU, 3x3 stride-2 max-pools and Fires.
 bool fast_features_available(const Model& model);

@@ -17,6 +17,8 @@ constexpr std::size_t kPrefetch = 2;  // batches decoded ahead of the one traini
 BatchLoader::BatchLoader(const LabelledFolder& folder, LoaderOptions options) : folder_(&folder), options_(options) {
   if (folder.images.empty()) throw Error("no images to load");
   if (options_.batch_size < 1) throw Error("batch size must be at least 1");
+  if (options_.ranks < 1 || options_.rank < 0 || options_.rank >= options_.ranks)
+    throw Error("data loader: rank " + std::to_string(options_.rank) + " of " + std::to_string(options_.ranks));
   options_.workers = std::max(1, options_.workers);
 }
 
@@ -26,7 +28,14 @@ BatchLoader::~BatchLoader() {
 
 int64_t BatchLoader::batches() const {
   const auto n = static_cast<int64_t>(folder_->images.size());
-  return (n + options_.batch_size - 1) / options_.batch_size;
+  const int64_t global = int64_t{options_.batch_size} * options_.ranks;
+  return (n + global - 1) / global;
+}
+
+int64_t BatchLoader::images_in(int64_t index) const {
+  const auto n = static_cast<int64_t>(folder_->images.size());
+  const int64_t global = int64_t{options_.batch_size} * options_.ranks;
+  return std::clamp<int64_t>(n - index * global, 0, global);
 }
 
 void BatchLoader::start_epoch(int epoch, int64_t first) {
@@ -59,7 +68,9 @@ Batch BatchLoader::next() {
 }
 
 Batch BatchLoader::build(int epoch, int64_t index) const {
-  const std::size_t begin = static_cast<std::size_t>(index) * options_.batch_size;
+  const std::size_t global = static_cast<std::size_t>(options_.batch_size) * options_.ranks;
+  const std::size_t begin = std::min(order_.size(), static_cast<std::size_t>(index) * global +
+                                                        static_cast<std::size_t>(options_.rank) * options_.batch_size);
   const std::size_t end = std::min(order_.size(), begin + options_.batch_size);
   const int size = crop_size(options_.preset);
   const std::size_t n = end - begin, sample = 3 * static_cast<std::size_t>(size) * size;
@@ -100,6 +111,7 @@ Batch BatchLoader::build(int epoch, int64_t index) const {
     }
     std::copy_n(&pixels[i * sample], sample, b.images.data() + at++ * sample);
     b.labels.push_back(folder_->images[order_[begin + i]].label);
+    b.samples.push_back(order_[begin + i]);
   }
   return b;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Batches from a labelled image folder, decoded and augmented on worker threads while the previous batch
 // trains. Shuffling and augmentation are drawn per (seed, epoch, image), so a batch is the same whatever the
-// thread timing, and a resumed run sees exactly the batches the interrupted one would have.
+// thread timing, and a resumed run sees exactly the batches the interrupted one would have. In a run of
+// several ranks, a global batch is ranks x batch_size consecutive images of the epoch's order, and each rank
+// loads its slice of it: together they see what one process with the whole batch sees.
 #include <deque>
 #include <future>
 #include <string>
@@ -19,11 +21,13 @@ struct LoaderOptions {
   Preset preset = Preset::torchvision;
   uint64_t seed = 0;
   int workers = 2;
+  int rank = 0, ranks = 1;  // this process's slice of every global batch
 };
 
 struct Batch {
   Tensor images;  // [n, 3, S, S]; n may be below the batch size when images failed to decode
   std::vector<int> labels;
+  std::vector<uint64_t> samples;    // per image: its index in the folder, which its random draws depend on
   std::vector<std::string> errors;  // one line per image skipped
 };
 
@@ -31,7 +35,10 @@ class BatchLoader {
  public:
   BatchLoader(const LabelledFolder& folder, LoaderOptions options);
   ~BatchLoader();
+  // Global batches per epoch; the last may be partial, and a rank's slice of it empty.
   int64_t batches() const;
+  // Images in global batch `index` over all ranks (before any fails to decode).
+  int64_t images_in(int64_t index) const;
   // Starts epoch `epoch` at batch `first` and queues the decoding of the first batches.
   void start_epoch(int epoch, int64_t first = 0);
   // The next batch of the epoch (blocks until decoded); call at most batches() - first times per epoch.

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "squeezenet/engine.h"
 #include "squeezenet/error.h"
@@ -98,27 +100,61 @@ void progress_bar(int epoch, int epochs, int64_t done, int64_t total, double los
   std::fflush(stderr);
 }
 
-struct Evaluation {
-  double loss = 0.0, acc = 0.0;
-  int skipped = 0;
+// Sums over the images a rank saw, made global by summing over the ranks.
+struct Tally {
+  double loss_sum = 0.0, seen = 0.0, correct = 0.0, skipped = 0.0;
+  Tally over(Communicator& ranks) const {
+    double v[] = {loss_sum, seen, correct, skipped};
+    ranks.sum(v, 4);
+    return {v[0], v[1], v[2], v[3]};
+  }
+  double loss() const { return seen > 0 ? loss_sum / seen : NAN; }
+  double acc() const { return seen > 0 ? correct / seen : NAN; }
 };
 
-Evaluation evaluate(const Model& model, BatchLoader& loader) {
+// This rank's share of the validation set.
+Tally evaluate(const Model& model, BatchLoader& loader) {
   Engine engine(model);
-  Evaluation e;
-  int64_t n = 0, correct = 0;
+  Tally t;
   loader.start_epoch(0);
   for (int64_t b = 0; b < loader.batches(); ++b) {
     Batch batch = loader.next();
-    e.skipped += static_cast<int>(batch.errors.size());
+    t.skipped += static_cast<double>(batch.errors.size());
     if (batch.labels.empty()) continue;
     const LossResult r = cross_entropy(engine.forward(batch.images), batch.labels);
-    e.loss += r.loss * static_cast<double>(batch.labels.size());
-    correct += r.correct;
-    n += static_cast<int64_t>(batch.labels.size());
+    t.loss_sum += r.loss * static_cast<double>(batch.labels.size());
+    t.correct += r.correct;
+    t.seen += static_cast<double>(batch.labels.size());
   }
-  if (n > 0) e.loss /= static_cast<double>(n), e.acc = static_cast<double>(correct) / static_cast<double>(n);
-  return e;
+  return t;
+}
+
+// Sums the step's gradients over the ranks, with this rank's vote to stop (SIGINT reaches the ranks at different
+// times) as one more element, in a single MPI_Allreduce: one call per parameter tensor (52) costs each time the
+// ranks meet, and on a busy machine every meeting waits for both ranks to be scheduled (docs/scaling.md: median
+// 127-199 ms for 52 calls against 1.6-38 ms for one, 2 ranks on loopback). Returns whether any rank asked to stop.
+bool sum_over_ranks(Gradients& grads, Communicator& ranks, std::vector<float>& flat, bool stop) {
+  if (ranks.size() == 1) return stop;
+  std::size_t size = 1;
+  for (const auto& [name, g] : grads) size += static_cast<std::size_t>(g.numel());
+  flat.resize(size);
+  float* at = flat.data();
+  for (const auto& [name, g] : grads) at = std::copy_n(g.data(), g.numel(), at);
+  *at = stop ? 1.0f : 0.0f;
+  ranks.sum(flat.data(), flat.size());
+  const float* from = flat.data();
+  for (auto& [name, g] : grads) {
+    std::copy_n(from, g.numel(), g.data());
+    from += g.numel();
+  }
+  return *from > 0.0f;
+}
+
+void add_into(Gradients& sum, const Gradients& g) {
+  for (auto& [name, s] : sum) {
+    const Tensor& t = g.at(name);
+    for (int64_t i = 0; i < s.numel(); ++i) s[i] += t[i];
+  }
 }
 
 }  // namespace
@@ -156,118 +192,167 @@ Model pretrained_for_finetune(const std::string& weights, int classes, uint64_t 
 
 TrainResult train(Model& model, const TrainOptions& o) {
   if (o.epochs < 1 || o.iter_size < 1) throw Error("--epochs and --iter-size must be at least 1");
+  Communicator& ranks = o.ranks ? *o.ranks : single_process();
+  const bool lead = ranks.rank() == 0;  // writes the files and shows progress
   const LabelledFolder train_set = scan_labelled_folder(o.train_dir);
   const LabelledFolder val_set = scan_labelled_folder(o.val_dir);
   check_datasets(train_set, val_set, model.config().num_classes, o.train_dir, o.val_dir);
-  std::filesystem::create_directories(o.out_dir);
+  if (lead) std::filesystem::create_directories(o.out_dir);
   const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors", best_path = o.out_dir + "/best.safetensors";
   const std::string csv_path = o.out_dir + "/metrics.csv", plot_path = o.out_dir + "/curves.png";
 
-  BatchLoader loader(train_set, {o.batch_size, true, o.preset, o.seed, o.workers});
-  BatchLoader val_loader(val_set, {o.batch_size, false, o.preset, o.seed, o.workers});
-  const int64_t batches = loader.batches();
+  BatchLoader loader(train_set, {o.batch_size, true, o.preset, o.seed, o.workers, ranks.rank(), ranks.size()});
+  BatchLoader val_loader(val_set, {o.batch_size, false, o.preset, o.seed, o.workers, ranks.rank(), ranks.size()});
+  const int64_t batches = loader.batches(), global_batch = int64_t{o.batch_size} * ranks.size();
   const int64_t steps_per_epoch = (batches + o.iter_size - 1) / o.iter_size;
   LrSchedule schedule = o.schedule;
   schedule.total_steps = steps_per_epoch * o.epochs;
   schedule.step_size = std::max<int64_t>(1, std::llround(o.step_epochs * static_cast<double>(steps_per_epoch)));
   schedule.warmup_steps = static_cast<int64_t>(std::llround(o.warmup_epochs * static_cast<double>(steps_per_epoch)));
+  // A step's gradient is the mean over the images its batches hold, over all ranks: each rank divides its
+  // part by that count, so that the sum over ranks and micro-batches is the mean one process would take. An
+  // image that fails to decode counts as one with zero gradient.
+  const auto images_in_step = [&](int64_t b) {
+    int64_t n = 0;
+    for (int64_t i = b - b % o.iter_size; i < std::min(batches, b - b % o.iter_size + o.iter_size); ++i)
+      n += loader.images_in(i);
+    return n;
+  };
 
   Sgd sgd(o.sgd);
   for (const std::string& name : model.parameter_names())
     if (!name.starts_with("classifier.")) sgd.set_lr_mult(name, o.backbone_lr_mult);
 
-  // Run state: everything a checkpoint carries besides parameters and momentum.
+  // Run state: everything a checkpoint carries besides parameters and momentum. The tally is this rank's.
   int start_epoch = 0;
   int64_t start_batch = 0, step = 0;
-  double loss_sum = 0.0, best_acc = -1.0;
-  int64_t seen = 0, correct = 0;
-  int skipped = 0, best_epoch = -1;
+  double best_acc = -1.0;
+  Tally tally;
+  int best_epoch = -1;
   std::string csv = kCsvHeader;
   if (!o.resume.empty()) {
     Checkpoint c = load_checkpoint(o.resume, model.config().arch, model.config().num_classes);
-    model = std::move(c.model);
+    // Files do not record dropout: this run's settings hold.
+    model = with_dropout(c.model, model.config().dropout, model.config().features_dropout);
     sgd.momentum_buffers() = std::move(c.momentum);
     const auto& s = c.state;
     if (!s.count("seed") || s.at("seed") != std::to_string(o.seed))
       throw Error(o.resume + ": the checkpoint was made with another --seed (" +
                   (s.count("seed") ? s.at("seed") : "none") + "); resume with the same seed");
     start_epoch = static_cast<int>(parse_double(s, "epoch", o.resume));
-    start_batch = static_cast<int64_t>(parse_double(s, "batch", o.resume));
+    // The position is kept in images, so that a run with another number of ranks can take it up.
+    const auto batch_images =
+        s.count("batch_images") ? static_cast<int64_t>(parse_double(s, "batch_images", o.resume)) : global_batch;
+    const int64_t position = static_cast<int64_t>(parse_double(s, "batch", o.resume)) * batch_images;
+    if (batch_images < 1 || position % global_batch != 0)
+      throw Error(o.resume + ": the checkpoint stopped after " + std::to_string(position) +
+                  " images of its epoch, which is not a whole number of this run's global batches of " +
+                  std::to_string(global_batch) + " (ranks x --batch-size)");
+    start_batch = position / global_batch;
     step = static_cast<int64_t>(parse_double(s, "step", o.resume));
-    loss_sum = parse_double(s, "loss_sum", o.resume);
-    seen = static_cast<int64_t>(parse_double(s, "seen", o.resume));
-    correct = static_cast<int64_t>(parse_double(s, "correct", o.resume));
-    skipped = static_cast<int>(parse_double(s, "skipped", o.resume));
+    if (lead) {  // the checkpoint's tally is the sum over the ranks that wrote it
+      tally.loss_sum = parse_double(s, "loss_sum", o.resume);
+      tally.seen = parse_double(s, "seen", o.resume);
+      tally.correct = parse_double(s, "correct", o.resume);
+      tally.skipped = parse_double(s, "skipped", o.resume);
+    }
     best_acc = parse_double(s, "best_acc", o.resume);
     best_epoch = static_cast<int>(parse_double(s, "best_epoch", o.resume));
     csv = s.count("history") ? s.at("history") : kCsvHeader;
-    if (start_epoch < 0 || start_batch < 0 || start_batch > batches || step < 0 || seen < 0)
+    if (start_epoch < 0 || start_batch < 0 || start_batch > batches || step < 0 || tally.seen < 0)
       throw Error(o.resume + ": the checkpoint's position (epoch " + s.at("epoch") + ", batch " + s.at("batch") +
                   ") does not fit this data's " + std::to_string(batches) + " batches an epoch");
   }
   const std::string preset = preset_name(o.preset);
+  // Every rank calls it (the tally is summed over the ranks); rank 0 writes.
   const auto save = [&](int epoch, int64_t batch) {
+    const Tally t = tally.over(ranks);
+    if (!lead) return;
     save_checkpoint(ckpt_path, model, sgd,
-                    {{"epoch", std::to_string(epoch)}, {"batch", std::to_string(batch)}, {"step", std::to_string(step)},
-                     {"seed", std::to_string(o.seed)}, {"loss_sum", exact(loss_sum)}, {"seen", std::to_string(seen)},
-                     {"correct", std::to_string(correct)}, {"skipped", std::to_string(skipped)},
-                     {"best_acc", exact(best_acc)}, {"best_epoch", std::to_string(best_epoch)}, {"history", csv}},
+                    {{"epoch", std::to_string(epoch)}, {"batch", std::to_string(batch)},
+                     {"batch_images", std::to_string(global_batch)}, {"step", std::to_string(step)},
+                     {"seed", std::to_string(o.seed)}, {"loss_sum", exact(t.loss_sum)},
+                     {"seen", std::to_string(std::llround(t.seen))}, {"correct", std::to_string(std::llround(t.correct))},
+                     {"skipped", std::to_string(std::llround(t.skipped))}, {"best_acc", exact(best_acc)},
+                     {"best_epoch", std::to_string(best_epoch)}, {"history", csv}},
                     preset);
   };
 
   const SigintGuard sigint;
   TrainResult result;
-  Gradients grads = zero_gradients(model, o.classifier_only);
+  Gradients grads = zero_gradients(model, o.classifier_only);  // the step's sum
+  // One micro-batch's gradient, added into the step's: then a step is the same sum of the same per-batch
+  // gradients whether its batches ran here one after another (iter_size) or on several ranks at once.
+  Gradients micro = zero_gradients(model, o.classifier_only);
   Backprop bp(model, o.classifier_only);  // one for the run: its buffers serve every step
+  std::vector<float> flat;                 // the step's gradients and stop vote, as one message
   int steps_this_run = 0;
+  // SIGINT reaches the ranks at different times: a stop asked on any rank is taken by all at the same step.
+  const auto stop_requested = [&] {
+    double votes = g_stop ? 1.0 : 0.0;
+    ranks.sum(&votes, 1);
+    return votes > 0.0;
+  };
+  bool stop = false;
   for (int epoch = start_epoch; epoch < o.epochs && !result.interrupted; ++epoch) {
     const auto t0 = Clock::now();
     int64_t images_this_run = 0;
     loader.start_epoch(epoch, start_batch);
     double lr = schedule.lr_at(step);
+    // Dropout masks, like the augmentation, depend on (seed, epoch, image) only: the same with any batch size.
+    const uint64_t dropout_seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), uint64_t{1} << 40);
     for (int64_t b = start_batch; b < batches; ++b) {
       Batch batch = [&] {
         const profile::Scope wait("step", "waiting for the loader");
         return loader.next();
       }();
       for (const std::string& e : batch.errors) std::fprintf(stderr, "\nsqueezenet: skipped: %s\n", e.c_str());
-      skipped += static_cast<int>(batch.errors.size());
+      tally.skipped += static_cast<double>(batch.errors.size());
       result.skipped_images += static_cast<int>(batch.errors.size());
       if (!batch.labels.empty()) {
-        const uint64_t dropout_seed = mix_seed(o.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b) + (1ull << 40));
         const Tensor logits = [&] {
           const profile::Scope forward("step", "forward");
-          return bp.forward(batch.images, true, dropout_seed);
+          return bp.forward(batch.images, true, dropout_seed, batch.samples);
         }();
-        const LossResult r = cross_entropy(logits, batch.labels, o.label_smoothing, static_cast<float>(o.iter_size));
+        const auto n = static_cast<int64_t>(batch.labels.size());
+        const auto share = static_cast<float>(static_cast<double>(images_in_step(b)) / static_cast<double>(n));
+        const LossResult r = cross_entropy(logits, batch.labels, o.label_smoothing, share);
         {
           const profile::Scope backward("step", "backward");
-          bp.backward(r.grad, grads);
+          for (auto& [name, g] : micro) std::fill_n(g.data(), g.numel(), 0.0f);
+          bp.backward(r.grad, micro);
+          add_into(grads, micro);
         }
-        const auto n = static_cast<int64_t>(batch.labels.size());
-        loss_sum += r.loss * static_cast<double>(n);
-        correct += r.correct;
-        seen += n;
+        tally.loss_sum += r.loss * static_cast<double>(n);
+        tally.correct += r.correct;
+        tally.seen += static_cast<double>(n);
         images_this_run += n;
       }
       const bool boundary = (b + 1) % o.iter_size == 0 || b + 1 == batches;
       if (boundary) {
+        {
+          const profile::Scope reduce("step", "allreduce");
+          stop = sum_over_ranks(grads, ranks, flat, g_stop);
+        }
         lr = schedule.lr_at(step);
         const profile::Scope update("step", "sgd + zeroing gradients");
         sgd.step(model, grads, lr);
         for (auto& [name, g] : grads) std::fill_n(g.data(), g.numel(), 0.0f);
         ++step;
         ++steps_this_run;
+        if (o.max_steps > 0 && steps_this_run >= o.max_steps) stop = true;
       }
-      const double elapsed = seconds_since(t0), ips = static_cast<double>(images_this_run) / std::max(elapsed, 1e-9);
-      if (o.progress)
-        progress_bar(epoch, o.epochs, b + 1, batches, seen ? loss_sum / static_cast<double>(seen) : 0.0,
-                     seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0, ips,
+      const double elapsed = seconds_since(t0);
+      // Rank 0's figures, its images/s scaled by the ranks.
+      const double ips = static_cast<double>(images_this_run * ranks.size()) / std::max(elapsed, 1e-9);
+      if (lead && o.progress)
+        progress_bar(epoch, o.epochs, b + 1, batches, tally.seen > 0 ? tally.loss() : 0.0,
+                     tally.seen > 0 ? tally.acc() : 0.0, ips,
                      elapsed / static_cast<double>(b + 1 - start_batch) * static_cast<double>(batches - b - 1));
-      if (o.on_progress)
-        o.on_progress({epoch + 1, o.epochs, b + 1, batches, seen ? loss_sum / static_cast<double>(seen) : 0.0,
-                       seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0, ips, lr});
-      if (boundary && (g_stop || (o.max_steps > 0 && steps_this_run >= o.max_steps)) && b + 1 < batches) {
+      if (lead && o.on_progress)
+        o.on_progress({epoch + 1, o.epochs, b + 1, batches, tally.seen > 0 ? tally.loss() : 0.0,
+                       tally.seen > 0 ? tally.acc() : 0.0, ips, lr});
+      if (boundary && stop && b + 1 < batches) {
         save(epoch, b + 1);
         result.interrupted = true;
         break;
@@ -276,35 +361,41 @@ TrainResult train(Model& model, const TrainOptions& o) {
     if (result.interrupted) break;
     start_batch = 0;
     const double train_seconds = seconds_since(t0);
-    profile::report(images_this_run);
-    const Evaluation ev = evaluate(model, val_loader);
-    EpochMetrics m{seen ? loss_sum / static_cast<double>(seen) : NAN,
-                   seen ? static_cast<double>(correct) / static_cast<double>(seen) : NAN,
-                   ev.loss,
-                   ev.acc,
+    if (lead) profile::report(images_this_run);
+    const Tally train_tally = tally.over(ranks), val = evaluate(model, val_loader).over(ranks);
+    double images = static_cast<double>(images_this_run);
+    ranks.sum(&images, 1);
+    EpochMetrics m{train_tally.loss(),
+                   train_tally.acc(),
+                   val.seen > 0 ? val.loss() : 0.0,
+                   val.seen > 0 ? val.acc() : 0.0,
                    lr,
                    train_seconds,
-                   static_cast<double>(images_this_run) / std::max(train_seconds, 1e-9),
-                   skipped + ev.skipped};
-    if (o.progress) std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "epoch %d/%d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f s, %.1f img/s\n",
-                 epoch + 1, o.epochs, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc, m.seconds,
-                 m.images_per_s);
-    if (o.on_progress)
-      o.on_progress({epoch + 1, o.epochs, batches, batches, m.train_loss, m.train_acc, m.images_per_s, lr, true,
-                     m.val_loss, m.val_acc});
+                   images / std::max(train_seconds, 1e-9),
+                   static_cast<int>(std::llround(train_tally.skipped + val.skipped))};
     csv += csv_line(epoch + 1, m);
-    write_file_atomic(csv_path, csv);
-    write_png(plot_curves(curves_of(csv)), plot_path);
-    if (ev.acc > best_acc) {
-      best_acc = ev.acc, best_epoch = epoch + 1;
-      WeightFile wf = model.to_weights(preset);
-      wf.metadata["source"] = "squeezenet train, epoch " + std::to_string(epoch + 1);
-      save_weights(wf, best_path, Format::safetensors);
+    const bool best = m.val_acc > best_acc;
+    if (best) best_acc = m.val_acc, best_epoch = epoch + 1;
+    if (lead) {
+      if (o.progress) std::fprintf(stderr, "\n");
+      std::fprintf(stderr,
+                   "epoch %d/%d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f s, %.1f img/s\n",
+                   epoch + 1, o.epochs, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc, m.seconds,
+                   m.images_per_s);
+      if (o.on_progress)
+        o.on_progress({epoch + 1, o.epochs, batches, batches, m.train_loss, m.train_acc, m.images_per_s, lr, true,
+                       m.val_loss, m.val_acc});
+      write_file_atomic(csv_path, csv);
+      write_png(plot_curves(curves_of(csv)), plot_path);
+      if (best) {
+        WeightFile wf = model.to_weights(preset);
+        wf.metadata["source"] = "squeezenet train, epoch " + std::to_string(epoch + 1);
+        save_weights(wf, best_path, Format::safetensors);
+      }
     }
-    loss_sum = 0.0, seen = 0, correct = 0, skipped = 0;
+    tally = Tally{};
     save(epoch + 1, 0);
-    if (g_stop || (o.max_steps > 0 && steps_this_run >= o.max_steps)) result.interrupted = epoch + 1 < o.epochs;
+    if (stop_requested() || stop) result.interrupted = epoch + 1 < o.epochs;
   }
   result.best_val_acc = best_acc;
   result.best_epoch = best_epoch;

@@ -1,6 +1,9 @@
 #pragma once
 // A whole training run: epochs over a labelled folder, evaluation on a validation folder after each, metrics
 // CSV and curve plot, best weights kept, checkpoints that resume exactly, SIGINT honoured between steps.
+// Data-parallel over the ranks of a Communicator: each rank trains on its slice of every global batch and the
+// gradients are summed before each step, so N ranks with batch B take the steps one process with batch N·B
+// (or with batch B and iter_size N) takes. Rank 0 alone writes files and shows progress.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -8,6 +11,7 @@
 #include "squeezenet/dataset.h"
 #include "squeezenet/image.h"
 #include "squeezenet/train.h"
+#include "train/distributed.h"
 
 namespace squeezenet::train {
 
@@ -24,7 +28,7 @@ struct TrainProgress {
 struct TrainOptions {
   std::string train_dir, val_dir, out_dir;  // out_dir gets checkpoint, best weights, metrics.csv, curves.png
   std::string resume;                       // a checkpoint to continue from
-  int epochs = 10, batch_size = 32, iter_size = 1, workers = 2;
+  int epochs = 10, batch_size = 32, iter_size = 1, workers = 2;  // batch_size: per rank
   SgdOptions sgd;
   LrSchedule schedule;  // total_steps, step_size and warmup_steps are filled in from the epochs below
   double warmup_epochs = 0.0, step_epochs = 1.0;
@@ -38,6 +42,7 @@ struct TrainOptions {
   // run (without a checkpoint of the epoch in progress) and reaches train()'s caller.
   std::function<void(const TrainProgress&)> on_progress;
   int max_steps = 0;  // > 0: stop (with a checkpoint) after this many optimiser steps, as SIGINT would
+  Communicator* ranks = nullptr;  // the ranks of a data-parallel run; null: this process alone
 };
 
 struct TrainResult {

@@ -2,6 +2,7 @@
 // convolution against the reference one; the frozen-features fast forward against the reference forward.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -157,6 +158,48 @@ TEST(Backward, DropoutScalesKeptUnitsAndRoutesGradientThroughThem) {
   const Tensor a = bp.forward(x, true, 1), b = bp.forward(x, true, 1), c = bp.forward(x, true, 2);
   EXPECT_EQ(max_abs_diff(a, b), 0.0f);  // the same seed, the same mask
   EXPECT_GT(max_abs_diff(a, c), 0.0f);
+  EXPECT_LE(max_abs_diff(bp.forward(x, false), forward_reference(model, x)), 1e-5f);
+}
+
+TEST(Backward, DropoutMaskOfASampleDoesNotDependOnItsBatch) {
+  // Both dropouts (the article's at the end of features, and the classifier's): sample 11 alone and as the
+  // second of a batch get the same masks, so the same logits and the same gradient.
+  ModelConfig config{Arch::squeezenet1_1, 2, 0.5f};
+  config.features_dropout = 0.3f;
+  const Model model(config, 16);
+  const Tensor pair = random_tensor({2, 3, 40, 40}, 17);
+  Tensor second({1, 3, 40, 40});
+  std::copy_n(pair.data() + second.numel(), second.numel(), second.data());
+  for (bool reference : {false, true}) {
+    Backprop bp(model, false, reference);
+    const uint64_t ids[] = {10, 11};
+    const Tensor both = bp.forward(pair, true, 3, ids);
+    Tensor row({1, 2});
+    std::copy_n(both.data() + 2, 2, row.data());
+    const Tensor alone = bp.forward(second, true, 3, std::span(ids + 1, 1));
+    EXPECT_LE(max_abs_diff(alone, row), 1e-6f) << "reference " << reference;
+    EXPECT_GT(max_abs_diff(bp.forward(second, true, 3, std::span(ids, 1)), alone), 0.0f);  // another sample
+  }
+}
+
+TEST(Backward, FeaturesDropoutAgreesBetweenKernelPaths) {
+  ModelConfig config{Arch::squeezenet1_0, 3, 0.5f};
+  config.features_dropout = 0.5f;
+  const Model model(config, 12);
+  EXPECT_EQ(model.layers()[13].kind, Layer::Kind::Dropout);
+  EXPECT_EQ(model.layers()[13].name, "features.13");
+  const Tensor x = random_tensor({2, 3, 45, 41}, 14), w = random_tensor({2, 3}, 15);
+  Gradients grads[2] = {zero_gradients(model), zero_gradients(model)};
+  Tensor logits[2];
+  for (bool reference : {false, true}) {
+    Backprop bp(model, false, reference);
+    logits[reference] = bp.forward(x, true, 9);
+    bp.backward(w, grads[reference]);
+  }
+  EXPECT_LE(max_abs_diff(logits[0], logits[1]), 1e-5f);
+  for (const auto& [name, g] : grads[1]) EXPECT_LE(max_abs_diff(grads[0].at(name), g), 1e-4f) << name;
+  // Eval mode: the identity, as the inference engine has it.
+  Backprop bp(model);
   EXPECT_LE(max_abs_diff(bp.forward(x, false), forward_reference(model, x)), 1e-5f);
 }
 

@@ -2,6 +2,7 @@
 // image folder: exact resume, bad folders and checkpoints refused with clear errors, broken images skipped.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "temp_dir.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
+#include "train/loader.h"
 #include "train/trainer.h"
 #include "util/rng.h"
 
@@ -111,6 +113,27 @@ struct TinyRun {
     options.seed = 5;
   }
 };
+
+TEST(Loader, RanksSplitTheGlobalBatchOfOneProcess) {
+  TinyRun run;  // 6 training images: global batches of 4 and 2
+  const LabelledFolder folder = scan_labelled_folder(run.options.train_dir);
+  train::BatchLoader whole(folder, {4, true, Preset::torchvision, 5, 1});
+  train::BatchLoader rank0(folder, {2, true, Preset::torchvision, 5, 1, 0, 2});
+  train::BatchLoader rank1(folder, {2, true, Preset::torchvision, 5, 1, 1, 2});
+  ASSERT_EQ(rank0.batches(), whole.batches());
+  EXPECT_EQ(rank0.images_in(0), 4);
+  EXPECT_EQ(rank0.images_in(1), 2);
+  for (train::BatchLoader* l : {&whole, &rank0, &rank1}) l->start_epoch(1);
+  for (int64_t b = 0; b < whole.batches(); ++b) {
+    const train::Batch all = whole.next(), a = rank0.next(), c = rank1.next();
+    std::vector<uint64_t> samples = a.samples;
+    samples.insert(samples.end(), c.samples.begin(), c.samples.end());
+    EXPECT_EQ(samples, all.samples) << "batch " << b;
+    EXPECT_EQ(a.images.numel() + c.images.numel(), all.images.numel());
+    EXPECT_TRUE(std::equal(a.images.data(), a.images.data() + a.images.numel(), all.images.data()));
+    EXPECT_TRUE(std::equal(c.images.data(), c.images.data() + c.images.numel(), all.images.data() + a.images.numel()));
+  }
+}
 
 TEST(Trainer, ResumeContinuesBitForBit) {
   TinyRun run(false);

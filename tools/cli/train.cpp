@@ -1,5 +1,6 @@
 // `squeezenet train` (from scratch) and `squeezenet finetune` (from pretrained weights, optionally a new head):
-// SGD on a labelled image folder with evaluation after every epoch, checkpoints and --resume.
+// SGD on a labelled image folder with evaluation after every epoch, checkpoints and --resume. Started by
+// mpirun, every process is a rank of one data-parallel run.
 #include <omp.h>
 
 #include <cstdio>
@@ -8,6 +9,9 @@
 #include "commands.h"
 #include "squeezenet/error.h"
 #include "train/trainer.h"
+#ifdef SQUEEZENET_WITH_MPI
+#include "train/distributed_mpi.h"
+#endif
 
 namespace squeezenet::cli {
 
@@ -16,7 +20,7 @@ struct Opts {
   train::TrainOptions run;
   std::string data, policy = "fixed", preset, arch = "squeezenet1_1", weights, freeze = "none";
   double lr = 0.01;
-  float dropout = 0.5f;
+  float dropout = 0.5f, features_dropout = 0.0f;
   int classes = 0, threads = 0;
   bool quiet = false;
 };
@@ -49,10 +53,14 @@ void add_common(CLI::App* cmd, Opts& o) {
   cmd->add_option("--threads", o.threads, "Compute threads (0: one per core)");
   cmd->add_option("--resume", o.run.resume, "Continue from a checkpoint written by an earlier run");
   cmd->add_option("--max-steps", o.run.max_steps, "Stop after this many SGD steps, with a checkpoint");
+  cmd->add_option("--features-dropout", o.features_dropout,
+                  "Dropout probability at the end of `features` (the SqueezeNet article's variant; 0: none)")
+      ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "No progress bar");
 }
 
-void run(Opts& o, bool finetune) {
+// Returns whether the run stopped before its last epoch.
+bool train_run(Opts& o, bool finetune) {
   if (!o.data.empty()) {
     if (o.run.train_dir.empty()) o.run.train_dir = o.data + "/train";
     if (o.run.val_dir.empty()) o.run.val_dir = o.data + "/val";
@@ -75,13 +83,37 @@ void run(Opts& o, bool finetune) {
   } else {
     model = Model(ModelConfig{parse_arch(o.arch), classes, o.dropout}, o.run.seed);
   }
+  model = with_dropout(model, model.config().dropout, o.features_dropout);
   o.run.preset = o.preset.empty() ? preset : parse_preset(o.preset);
   const train::TrainResult r = train::train(model, o.run);
+  if (o.run.ranks && o.run.ranks->rank() != 0) return r.interrupted;
   std::printf("best validation accuracy %.2f%% (epoch %d); weights in %s/best.safetensors\n", 100.0 * r.best_val_acc,
               r.best_epoch, o.run.out_dir.c_str());
   if (r.skipped_images > 0) std::printf("%d images could not be read and were skipped\n", r.skipped_images);
-  if (r.interrupted) {
+  if (r.interrupted)
     std::printf("stopped early; continue with --resume %s/checkpoint.safetensors\n", o.run.out_dir.c_str());
+  return r.interrupted;
+}
+
+void run(Opts& o, bool finetune) {
+  bool interrupted = false;
+#ifdef SQUEEZENET_WITH_MPI
+  std::unique_ptr<train::MpiCommunicator> mpi = train::MpiCommunicator::if_launched();
+  o.run.ranks = mpi.get();
+  try {
+    interrupted = train_run(o, finetune);
+  } catch (const std::exception& e) {
+    if (!mpi || mpi->size() == 1) throw;
+    // The other ranks wait for this one in their next sum: end them all, after saying why.
+    std::fprintf(stderr, "squeezenet: error: rank %d of %d: %s\n", mpi->rank(), mpi->size(),
+                 printable(e.what(), kMessageBytes).c_str());
+    mpi->abort(1);
+  }
+  mpi.reset();  // MPI_Finalize, before exit() can skip it
+#else
+  interrupted = train_run(o, finetune);
+#endif
+  if (interrupted) {
     std::fflush(stdout);
     std::exit(130);
   }

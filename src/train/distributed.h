@@ -1,0 +1,23 @@
+#pragma once
+// The ranks of a data-parallel run, behind the one operation training needs from them: a sum over all ranks.
+// A single process is the one-rank case of the same code path (Horovod's and DDP's shape); the MPI
+// implementation lives apart (train/distributed_mpi.h) so that the library itself never links MPI.
+#include <cstddef>
+
+namespace squeezenet::train {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Replaces data[0..n) on every rank by its sum over the ranks. Every rank calls it with the same n, in the
+  // same order. Throws Error when a rank cannot take part.
+  virtual void sum(float* data, std::size_t n) = 0;
+  virtual void sum(double* data, std::size_t n) = 0;
+};
+
+// World size 1: sums are the identity.
+Communicator& single_process();
+
+}  // namespace squeezenet::train

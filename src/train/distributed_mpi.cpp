@@ -1,0 +1,93 @@
+#include "train/distributed_mpi.h"
+
+#include <mpi.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "squeezenet/error.h"
+
+namespace squeezenet::train {
+namespace {
+
+// Open MPI's mpirun sets OMPI_*, PMIx launchers PMIX_RANK, MPICH's Hydra and Slurm's PMI-1 PMI_RANK.
+bool launched_by_mpi() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"})
+    if (std::getenv(var) != nullptr) return true;
+  return false;
+}
+
+void check(int code, const char* what) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw Error(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+}
+
+template <typename T>
+void allreduce(T* data, std::size_t n, MPI_Datatype type) {
+  // MPI counts are int: a larger buffer goes in INT_MAX-element pieces.
+  for (std::size_t at = 0; at < n; at += INT_MAX) {
+    const int count = static_cast<int>(std::min<std::size_t>(n - at, INT_MAX));
+    check(MPI_Allreduce(MPI_IN_PLACE, data + at, count, type, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+  }
+}
+
+// When one rank of the job dies, mpirun ends the others with SIGTERM (then SIGKILL). A rank waiting in a sum
+// would otherwise vanish without a word: it says why it stops, in one line made before any signal can come.
+char g_sigterm_line[256];
+std::size_t g_sigterm_length = 0;
+extern "C" void on_sigterm(int) {
+  const ssize_t written = write(STDERR_FILENO, g_sigterm_line, g_sigterm_length);
+  static_cast<void>(written);
+  _exit(1);
+}
+
+void explain_sigterm(int rank, int size) {
+  const int n = std::snprintf(g_sigterm_line, sizeof g_sigterm_line,
+                              "squeezenet: error: rank %d of %d: terminated by the MPI launcher, which does so when "
+                              "another rank of the run ended; the last checkpoint written is whole\n",
+                              rank, size);
+  g_sigterm_length = static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof g_sigterm_line) - 1));
+  struct sigaction action {};
+  action.sa_handler = on_sigterm;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::if_launched() {
+  if (!launched_by_mpi()) return nullptr;
+  return std::unique_ptr<MpiCommunicator>(new MpiCommunicator());
+}
+
+MpiCommunicator::MpiCommunicator() {
+  // Only the training thread calls MPI; OpenMP and loader threads never do.
+  int provided = 0;
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  // Errors come back as codes (and become Error) instead of ending the process from inside MPI.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  if (size_ > 1) explain_sigterm(rank_, size_);
+}
+
+MpiCommunicator::~MpiCommunicator() { MPI_Finalize(); }
+
+void MpiCommunicator::sum(float* data, std::size_t n) { allreduce(data, n, MPI_FLOAT); }
+void MpiCommunicator::sum(double* data, std::size_t n) { allreduce(data, n, MPI_DOUBLE); }
+
+void MpiCommunicator::abort(int status) {
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);  // MPI_Abort does not return; this is for the compiler
+}
+
+}  // namespace squeezenet::train

@@ -1,0 +1,32 @@
+#pragma once
+// The ranks of a job started by an MPI launcher (mpirun, srun): MPI_Allreduce over MPI_COMM_WORLD.
+// Built only with SQUEEZENET_WITH_MPI, into its own library, so that nothing else links MPI.
+#include <memory>
+
+#include "train/distributed.h"
+
+namespace squeezenet::train {
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // The job's communicator when the environment says an MPI launcher started this process, else null: a
+  // plain run never initialises MPI.
+  static std::unique_ptr<MpiCommunicator> if_launched();
+  ~MpiCommunicator() override;  // MPI_Finalize
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void sum(float* data, std::size_t n) override;
+  void sum(double* data, std::size_t n) override;
+  // Ends every rank of the job (MPI_Abort): what a rank must do after an error, since the others would wait
+  // for it in their next sum, and MPI_Finalize would wait for them.
+  [[noreturn]] void abort(int status);
+
+ private:
+  MpiCommunicator();
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace squeezenet::train
