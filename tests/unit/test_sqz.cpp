@@ -82,6 +82,18 @@ TEST(Huffman, RoundTripsSkewedStreamsWithinTheLengthLimit) {
   EXPECT_NEAR(entropy_bits(c2), 5000 * 2.0, 5000 * 0.1);  // geometric(1/2) has 2 bits of entropy
 }
 
+TEST(Huffman, ACodeRunningPastTheStreamsEndIsRefused) {
+  // Eight 3-bit codes: one byte holds two of them and two bits of a third, which the table look-up (reading zero
+  // padding past the end) would otherwise complete.
+  HuffmanDecoder dec({0, 0, 8}, {0, 1, 2, 3, 4, 5, 6, 7}, "t.sqz");
+  const std::string stream(1, static_cast<char>(0xff));
+  dec.start(stream);
+  EXPECT_EQ(dec.next(), 7);
+  EXPECT_EQ(dec.next(), 7);
+  EXPECT_FALSE(dec.at_end());
+  expect_error([&] { dec.next(); }, {"t.sqz", "truncated"});
+}
+
 TEST(Huffman, TablesThatAreNoPrefixCodeAreRefused) {
   expect_error([] { HuffmanDecoder({3}, {1, 2, 3}, "t.sqz"); }, {"t.sqz", "prefix"});
   expect_error([] { HuffmanDecoder({1}, {1, 2}, "t.sqz"); }, {"t.sqz", "symbols"});
