@@ -10,11 +10,13 @@
 #include "compress/prune.h"
 #include "compress/retrain.h"
 #include "compress/share.h"
+#include "compress/sweep.h"
 #include "formats/sqz.h"
 #include "squeezenet/dataset.h"
 #include "random_tensor.h"
 #include "run_cli.h"
 #include "squeezenet/error.h"
+#include "expect_error.h"
 #include "temp_dir.h"
 #include "test_env.h"
 #include "util/rng.h"
@@ -183,6 +185,30 @@ TEST(Retrain, MaskedFineTuningMovesSurvivorsAndKeepsPrunedWeightsZero) {
   // Labels outside the teacher's classes are not labels for it: the set is distilled only.
   images[0].label = 10;
   EXPECT_TRUE(make_tuning_set(teacher, images, true, 4, Preset::torchvision).labels.empty());
+}
+
+TEST(Sweep, MeasuresEveryLayerAtEveryDensityAndProposesWithinTheTolerance) {
+  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
+  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
+  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
+  images.resize(3);
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 5);
+  const TuningSet set = make_tuning_set(teacher, images, false, 3, Preset::torchvision);
+  double baseline = 0;
+  // Any loss is within a tolerance of 1: every layer gets the lowest density tried.
+  auto rows = sensitivity_sweep(teacher.to_weights("torchvision"), set, {0.5, 0.05}, 1.0, baseline);
+  EXPECT_EQ(baseline, 1.0);  // the unpruned student agrees with itself
+  ASSERT_EQ(rows.size(), conv_layers(c).size());
+  for (const SweepRow& r : rows) {
+    ASSERT_EQ(r.accuracy.size(), 2u);
+    EXPECT_EQ(r.proposed, 0.05) << r.layer;
+  }
+  // No loss allowed: a layer keeps 1.0 unless pruning it changed no prediction.
+  rows = sensitivity_sweep(teacher.to_weights("torchvision"), set, {0.05}, 0.0, baseline);
+  for (const SweepRow& r : rows) EXPECT_EQ(r.proposed, r.accuracy[0] == 1.0 ? 0.05 : 1.0) << r.layer;
+  test::expect_error([&] { sensitivity_sweep(teacher.to_weights("torchvision"), set, {0.0}, 0.0, baseline); }, {"(0, 1]"});
 }
 
 TEST(Retrain, AFlatFolderOfOtherNamesIsUnlabelled) {
