@@ -132,7 +132,8 @@ LabelledFolder scan_tuning_folder(const std::string& dir) {
     const std::string name = it->path().filename().string();
     if (it->is_regular_file(ec2) && has_image_extension(name)) {
       files.push_back(it->path().string());
-      wnids &= name.size() > 9 && name[0] == 'n' && name[9] == '_';
+      wnids &= name.size() > 9 && name[0] == 'n' &&
+               std::all_of(name.begin() + 1, name.begin() + 9, [](char c) { return c >= '0' && c <= '9'; });
     }
   }
   if (!flat || ec || files.empty() || wnids) return scan_labelled_folder(dir);

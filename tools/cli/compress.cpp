@@ -29,7 +29,7 @@ void register_compress(CLI::App& app) {
     double tolerance = 0.01;
     uint64_t seed = 1;
     int epochs = 2, prune_epochs = -1, tune_every = 1, batch = 25;
-    double lr = 1e-5, prune_lr = 1e-5, temperature = 1.0, label_weight = 0.5;
+    double lr = 1e-4, prune_lr = 1e-5, temperature = 1.0, label_weight = 0.5;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("-w,--weights", o->weights, "Weights to compress (any format `info` reads)")->required();
