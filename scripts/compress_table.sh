@@ -3,6 +3,7 @@
 # (the fp16 ncnn copy) at several bit widths, densities and k-means starts, and evaluates each .sqz on the test
 # half of imagenet-sample-1000 (odd positions of the sorted names; the even ones are reserved for tuning).
 #   scripts/compress_table.sh [BUILD_DIR]        prints Markdown rows and writes OUT/rows.tsv for the plot
+#   RETRAIN=1 scripts/compress_table.sh          adds the retrained rows (each 10-40 minutes on 2 busy cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cli="${1:-build}/squeezenet"
@@ -38,9 +39,16 @@ row dc-v1.0 8bit-lossless "$dc" --bits 8
 for b in 6 5 4; do row dc-v1.0 "${b}bit" "$dc" --bits "$b"; done
 row dc-v1.0 6bit-fp16 "$dc" --bits 6 --fp16
 for init in density forgy kmeans++; do
-  for b in 5 4; do row dc-v1.0 "${b}bit-$init" "$dc" --bits "$b" --init "$init"; done
+  for b in 6 5 4; do row dc-v1.0 "${b}bit-$init" "$dc" --bits "$b" --init "$init"; done
 done
 row tv-1.1 dense "$tv"
 row tv-1.1 pruned-0.33 "$tv" --density 0.33
 for b in 6 5; do row tv-1.1 "${b}bit" "$tv" --bits "$b" --fp16; done
 row tv-1.1 pruned-0.7-6bit "$tv" --density 0.7 --bits 6 --fp16
+if [ "${RETRAIN:-0}" = 1 ]; then
+  tune=(--tune "$data/imagenet-sample-1000" --tune-every 2 --label-weight 0)
+  row dc-v1.0 6bit-retrained-3ep "$dc" --bits 6 "${tune[@]}" --epochs 3 --lr 1e-4
+  row dc-v1.0 6bit-retrained-4ep "$dc" --bits 6 "${tune[@]}" --epochs 4 --lr 3e-4
+  row tv-1.1 pruned-0.5-masked-6bit-retrained "$tv" --density 0.5 --bits 6 --fp16 "${tune[@]}" --prune-epochs 2 \
+    --prune-lr 1e-5 --epochs 2 --lr 1e-4
+fi

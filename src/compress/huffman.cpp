@@ -131,9 +131,29 @@ HuffmanDecoder::HuffmanDecoder(const std::vector<uint16_t>& count_per_length, co
     if (seen[s]) throw Error(what_ + ": Huffman table lists symbol " + std::to_string(s) + " twice");
     seen[s] = true;
   }
+  // Each code of length len <= kHuffmanTableBits owns the 2^(kHuffmanTableBits - len) indices it prefixes.
+  table_.assign(std::size_t{1} << kHuffmanTableBits, Entry{});
+  uint32_t code = 0;
+  std::size_t k = 0;
+  for (int len = 1; len <= static_cast<int>(count_.size()) && len <= kHuffmanTableBits; ++len) {
+    for (uint16_t i = 0; i < count_[len - 1]; ++i, ++code, ++k) {
+      const int free = kHuffmanTableBits - len;
+      std::fill_n(table_.begin() + (std::size_t{code} << free), std::size_t{1} << free,
+                  Entry{symbols_[k], static_cast<uint8_t>(len)});
+    }
+    code <<= 1;
+  }
 }
 
-uint8_t HuffmanDecoder::next() {
+uint32_t HuffmanDecoder::peek() const {
+  const uint64_t byte = pos_ >> 3;
+  uint64_t window = 0;  // big-endian bytes from `byte` on
+  for (uint64_t i = 0; i < 5; ++i)
+    window = (window << 8) | (byte + i < stream_.size() ? static_cast<uint8_t>(stream_[byte + i]) : 0u);
+  return static_cast<uint32_t>(window >> (8 - (pos_ & 7)));
+}
+
+uint8_t HuffmanDecoder::next_slowly() {
   // Canonical decoding: at each length, codes of that length are the `count` values from `first`.
   uint32_t code = 0, first = 0;
   std::size_t index = 0;

@@ -43,19 +43,34 @@ class HuffmanEncoder {
 
 // Decodes a canonical code from (count of codes per length, symbols in code order). Construction checks that
 // the table is a prefix code (Kraft), and every read checks the stream's end: `what` names the input in errors.
+// Codes of up to kHuffmanTableBits bits are decoded by one table look-up; longer ones, rare by construction,
+// bit by bit from there.
 class HuffmanDecoder {
  public:
+  static constexpr int kHuffmanTableBits = 10;
   HuffmanDecoder(const std::vector<uint16_t>& count_per_length, const std::vector<uint8_t>& symbols,
                  const std::string& what);
   // Reads symbols from `stream` one at a time.
   void start(std::string_view stream) { stream_ = stream, pos_ = 0; }
-  uint8_t next();
+  uint8_t next() {
+    const Entry e = table_[peek() >> (32 - kHuffmanTableBits)];
+    if (e.length == 0 || pos_ + e.length > stream_.size() * 8) return next_slowly();
+    pos_ += e.length;
+    return e.symbol;
+  }
   // True when only zero padding bits of the last byte are left.
   bool at_end() const;
 
  private:
+  struct Entry {
+    uint8_t symbol = 0, length = 0;  // length 0: the code is longer than the table's index, or no code
+  };
+  uint32_t peek() const;  // the next 32 bits of the stream, zeros past its end
+  uint8_t next_slowly();
+
   std::vector<uint16_t> count_;
   std::vector<uint8_t> symbols_;
+  std::vector<Entry> table_;
   std::string what_;
   std::string_view stream_;
   uint64_t pos_ = 0;  // in bits

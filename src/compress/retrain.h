@@ -1,7 +1,9 @@
 #pragma once
-// Retraining after weight sharing: centroid fine-tuning, distilled from the uncompressed model's outputs so
-// that any images of the user's domain serve, labelled or not.
+// Retraining after pruning (masked fine-tuning) and after weight sharing (centroid fine-tuning). The loss is
+// distillation from the uncompressed model's outputs, so that any images of the user's domain serve, mixed
+// with cross-entropy on the labels where the images have them.
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "squeezenet/dataset.h"
@@ -11,19 +13,42 @@
 
 namespace squeezenet {
 
-struct RetrainOptions {
-  int epochs = 2;
-  int batch_size = 25;
-  double lr = 1e-4;  // for the centroids, whose gradient sums many weights', and the biases
-  double momentum = 0.9;
-  Preset preset = Preset::torchvision;
+// The tuning images, decoded once, with the teacher's logits: every epoch sees the same batches, and neither
+// the decoding nor the teacher's forward is paid again (images are held in memory, 0.6 MB each).
+struct TuningSet {
+  std::vector<Tensor> images, teacher;       // per batch: [n, 3, S, S] and [n, classes]
+  std::vector<std::vector<int>> labels;      // per batch; empty when the images have no labels
+  int64_t count = 0;
 };
 
-// Moves the codebook entries of every shared layer of `student` (those in student.codebooks) by the sum of the
-// gradients of the weights that use them, and the biases by theirs, to match `teacher`'s softmax on `images`
-// (KL divergence). Codes never change, so pruned weights stay exactly zero and every layer keeps its number of
-// distinct values. `progress` gets (epoch, mean loss) after each epoch.
-void tune_centroids(WeightFile& student, const Model& teacher, const std::vector<LabelledImage>& images,
-                    const RetrainOptions& options, const std::function<void(int, double)>& progress);
+// The images of `dir` for tuning: a labelled folder as scan_labelled_folder reads it, or else (a flat folder
+// whose image names are not wnids) every image with label -1, to be distilled only.
+LabelledFolder scan_tuning_folder(const std::string& dir);
+
+// Labels are used when `labelled` and every label is one of the teacher's classes. An image that does not
+// decode is an error naming it.
+TuningSet make_tuning_set(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled,
+                          int batch_size, Preset preset);
+
+struct RetrainOptions {
+  int epochs = 2;
+  double lr = 1e-4;           // Adam, for the trained weights (or centroids) and the biases
+  double temperature = 1.0;   // of the distillation softmax; its loss is scaled by T^2 (Hinton et al.)
+  double label_weight = 0.5;  // share of the cross-entropy in the loss where there are labels
+};
+
+// `progress` gets (epoch, mean loss over the epoch) after each epoch.
+using RetrainProgress = std::function<void(int, double)>;
+
+// Masked fine-tuning: every non-zero weight of every conv, and every bias, trains; zeros (pruned weights)
+// stay exactly zero and no surviving weight becomes zero. Call it before sharing: it drops the codebooks.
+void tune_weights(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
+                  const RetrainProgress& progress);
+
+// Centroid fine-tuning: the codebook entries of every shared layer of `student` (those in student.codebooks)
+// move by Adam on the sum of the gradients of the weights that use them, the biases by theirs. Codes never
+// change, so pruned weights stay exactly zero and every layer keeps its number of distinct values.
+void tune_centroids(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
+                    const RetrainProgress& progress);
 
 }  // namespace squeezenet

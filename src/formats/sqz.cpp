@@ -10,6 +10,7 @@
 
 #include "compress/codebook.h"
 #include "compress/huffman.h"
+#include "compress/rans.h"
 #include "squeezenet/error.h"
 #include "util/io.h"
 
@@ -138,7 +139,7 @@ void write_coded(Out& out, const Tensor& t, const std::vector<float>& cb) {
 // A stored Huffman table + stream, decoded symbol by symbol; counts what it returns for the entropy bound.
 struct Stream {
   HuffmanDecoder decoder;
-  uint64_t bytes;
+  uint64_t bytes, table_bytes;  // the bit stream's; its Huffman table's and length's
   std::array<uint64_t, 256> counts{};
   uint8_t next() {
     const uint8_t s = decoder.next();
@@ -148,14 +149,16 @@ struct Stream {
 };
 
 Stream read_stream(ByteReader& r, const std::string& where) {
+  const uint64_t start = r.offset();
   const auto max_len = r.read<uint8_t>("Huffman table");
   std::vector<uint16_t> count(max_len);
   uint64_t total = 0;
   for (auto& c : count) total += (c = r.read<uint16_t>("Huffman table"));
   if (total > 256) throw Error(where + ": Huffman table claims " + std::to_string(total) + " symbols (at most 256)");
   const std::string_view sym = r.take(total, "Huffman symbols");
-  Stream s{HuffmanDecoder(count, std::vector<uint8_t>(sym.begin(), sym.end()), where), 0};
+  Stream s{HuffmanDecoder(count, std::vector<uint8_t>(sym.begin(), sym.end()), where), 0, 0};
   const auto n = r.read<uint32_t>("bit stream length");
+  s.table_bytes = r.offset() - start;
   const std::string_view bits = r.take(n, "bit stream");
   s.decoder.start(bits);
   s.bytes = n;
@@ -200,6 +203,7 @@ Tensor read_coded(ByteReader& r, const Shape& shape, const std::string& where, S
   if (n > numel) throw Error(where + ": " + std::to_string(n) + " non-zero weights in a tensor of " + std::to_string(numel));
   Stream codes = read_stream(r, where + ": codes");
   st.code_bytes = codes.bytes;
+  st.table_bytes = codes.table_bytes;
   st.gaps = positions == kGaps;
   // Every symbol costs at least one bit, so the streams' lengths bound what may be allocated below.
   const int64_t symbols = st.gaps ? n : numel;
@@ -219,6 +223,7 @@ Tensor read_coded(ByteReader& r, const Shape& shape, const std::string& where, S
   } else {
     Stream gaps = read_stream(r, where + ": gaps");
     st.gap_bytes = gaps.bytes;
+    st.table_bytes += gaps.table_bytes;
     int64_t pos = -1;
     for (uint32_t j = 0; j < n; ++j) {
       int64_t next = pos + 1;
@@ -233,10 +238,12 @@ Tensor read_coded(ByteReader& r, const Shape& shape, const std::string& where, S
     }
     if (!gaps.decoder.at_end()) throw Error(where + ": gap stream longer than its weights");
     st.gap_entropy_bytes = entropy_bits(gaps.counts) / 8;
+    st.gap_rans_bytes = rans_bytes(gaps.counts);
     nonzero = n;
   }
   if (!codes.decoder.at_end()) throw Error(where + ": code stream longer than its weights");
   st.code_entropy_bytes = entropy_bits(codes.counts) / 8;
+  st.code_rans_bytes = rans_bytes(codes.counts);
   st.nonzero = nonzero;
   return w;
 }

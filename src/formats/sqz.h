@@ -18,11 +18,13 @@ struct SqzTensorStats {
   int codebook_size = 0;       // non-zero entries
   int64_t nonzero = 0;
   uint64_t header_bytes = 0;   // name, shape, kind, Huffman tables, lengths
+  uint64_t table_bytes = 0;    // of which Huffman tables and stream lengths
   uint64_t codebook_bytes = 0;
   uint64_t code_bytes = 0;
   uint64_t gap_bytes = 0;
   uint64_t value_bytes = 0;    // float tensors (biases)
   double code_entropy_bytes = 0, gap_entropy_bytes = 0;
+  uint64_t code_rans_bytes = 0, gap_rans_bytes = 0;  // what rANS would take instead, tables included
 };
 
 struct SqzStats {

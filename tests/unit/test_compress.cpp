@@ -10,11 +10,13 @@
 #include "compress/prune.h"
 #include "compress/retrain.h"
 #include "compress/share.h"
+#include "compress/sweep.h"
 #include "formats/sqz.h"
 #include "squeezenet/dataset.h"
 #include "random_tensor.h"
 #include "run_cli.h"
 #include "squeezenet/error.h"
+#include "expect_error.h"
 #include "temp_dir.h"
 #include "test_env.h"
 #include "util/rng.h"
@@ -122,10 +124,12 @@ TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
   const WeightFile before = student;
   RetrainOptions ro;
   ro.epochs = 2;
-  ro.batch_size = 2;
   ro.lr = 1e-3;
+  const TuningSet set = make_tuning_set(teacher, images, false, 2, Preset::torchvision);
+  ASSERT_EQ(set.count, 4);
+  EXPECT_TRUE(set.labels.empty());
   std::vector<double> losses;
-  tune_centroids(student, teacher, images, ro, [&](int, double loss) { losses.push_back(loss); });
+  tune_centroids(student, set, ro, [&](int, double loss) { losses.push_back(loss); });
   ASSERT_EQ(losses.size(), 2u);
   EXPECT_TRUE(std::isfinite(losses[0]) && losses[0] > 0);
   int moved = 0;
@@ -145,6 +149,78 @@ TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
     }
   }
   EXPECT_GT(moved, 0);
+}
+
+TEST(Retrain, MaskedFineTuningMovesSurvivorsAndKeepsPrunedWeightsZero) {
+  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
+  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
+  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
+  images.resize(4);
+  for (int i = 0; i < 4; ++i) images[static_cast<std::size_t>(i)].label = i;
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 3);
+  CompressOptions o;
+  o.density = shaped_densities(c, 0.4);
+  WeightFile student = compress_weights(teacher.to_weights("torchvision"), c, o);
+  const WeightFile before = student;
+  const TuningSet set = make_tuning_set(teacher, images, true, 3, Preset::torchvision);
+  ASSERT_EQ(set.labels.size(), 2u);  // batches of 3 and 1
+  EXPECT_EQ(set.labels[1], std::vector<int>{3});
+  RetrainOptions ro;
+  ro.epochs = 1;
+  ro.lr = 1e-3;
+  tune_weights(student, set, ro, nullptr);
+  for (const ConvRef& conv : conv_layers(c)) {
+    const Tensor& w = student.tensors.at(conv.name + ".weight");
+    const Tensor& w0 = before.tensors.at(conv.name + ".weight");
+    int64_t moved = 0, survivors = 0;
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      ASSERT_EQ(w[i] == 0.0f, w0[i] == 0.0f) << conv.name << " " << i;
+      survivors += w0[i] != 0.0f;
+      moved += w[i] != w0[i];
+    }
+    EXPECT_GT(moved, survivors / 2) << conv.name;  // Adam moves every weight whose gradient is not zero
+  }
+  // Labels outside the teacher's classes are not labels for it: the set is distilled only.
+  images[0].label = 10;
+  EXPECT_TRUE(make_tuning_set(teacher, images, true, 4, Preset::torchvision).labels.empty());
+}
+
+TEST(Sweep, MeasuresEveryLayerAtEveryDensityAndProposesWithinTheTolerance) {
+  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
+  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
+  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
+  images.resize(3);
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 5);
+  const TuningSet set = make_tuning_set(teacher, images, false, 3, Preset::torchvision);
+  double baseline = 0;
+  // Any loss is within a tolerance of 1: every layer gets the lowest density tried.
+  auto rows = sensitivity_sweep(teacher.to_weights("torchvision"), set, {0.5, 0.05}, 1.0, baseline);
+  EXPECT_EQ(baseline, 1.0);  // the unpruned student agrees with itself
+  ASSERT_EQ(rows.size(), conv_layers(c).size());
+  for (const SweepRow& r : rows) {
+    ASSERT_EQ(r.accuracy.size(), 2u);
+    EXPECT_EQ(r.proposed, 0.05) << r.layer;
+  }
+  // No loss allowed: a layer keeps 1.0 unless pruning it changed no prediction.
+  rows = sensitivity_sweep(teacher.to_weights("torchvision"), set, {0.05}, 0.0, baseline);
+  for (const SweepRow& r : rows) EXPECT_EQ(r.proposed, r.accuracy[0] == 1.0 ? 0.05 : 1.0) << r.layer;
+  test::expect_error([&] { sensitivity_sweep(teacher.to_weights("torchvision"), set, {0.0}, 0.0, baseline); }, {"(0, 1]"});
+}
+
+TEST(Retrain, AFlatFolderOfOtherNamesIsUnlabelled) {
+  test::TempDir dir;
+  const std::string src = test::data_dir() + "/imagenet-sample-1000/n01440764_tench.JPEG";
+  std::filesystem::copy_file(src, dir.file("holiday.jpg"));
+  std::filesystem::copy_file(src, dir.file("cat.jpeg"));
+  const LabelledFolder f = scan_tuning_folder(dir.path().string());
+  EXPECT_EQ(f.layout, "unlabelled");
+  ASSERT_EQ(f.images.size(), 2u);
+  EXPECT_EQ(f.images[0].label, -1);
+  EXPECT_EQ(scan_tuning_folder(test::data_dir() + "/imagenet-sample-1000").layout, "wnid-file-names");
 }
 
 TEST(CompressCli, SharesPrunesAndRefusesUnknownLayers) {

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 
 #include "compress/huffman.h"
+#include "compress/rans.h"
 #include "formats/readers.h"
 #include "formats/sqz.h"
 #include "random_tensor.h"
@@ -80,6 +82,36 @@ TEST(Huffman, RoundTripsSkewedStreamsWithinTheLengthLimit) {
   one[7] = 10;
   EXPECT_EQ(huffman_lengths(one)[7], 1);
   EXPECT_NEAR(entropy_bits(c2), 5000 * 2.0, 5000 * 0.1);  // geometric(1/2) has 2 bits of entropy
+}
+
+TEST(Huffman, ACodeRunningPastTheStreamsEndIsRefused) {
+  // Eight 3-bit codes: one byte holds two of them and two bits of a third, which the table look-up (reading zero
+  // padding past the end) would otherwise complete.
+  HuffmanDecoder dec({0, 0, 8}, {0, 1, 2, 3, 4, 5, 6, 7}, "t.sqz");
+  const std::string stream(1, static_cast<char>(0xff));
+  dec.start(stream);
+  EXPECT_EQ(dec.next(), 7);
+  EXPECT_EQ(dec.next(), 7);
+  EXPECT_FALSE(dec.at_end());
+  expect_error([&] { dec.next(); }, {"t.sqz", "truncated"});
+}
+
+TEST(Rans, SizeIsTheEntropyOfQuantisedFrequenciesPlusStateAndTable) {
+  std::array<uint64_t, 256> uniform{};
+  for (int s = 0; s < 4; ++s) uniform[s] = 1000;
+  EXPECT_EQ(rans_bytes(uniform), 4000 * 2 / 8 + 4 + 1 + 4 * 3);
+  // Far below Huffman's one bit per symbol on a skewed stream: 1/4096 keeps the rare symbol, the common one
+  // costs log2(4096/4095) bits.
+  std::array<uint64_t, 256> skewed{};
+  skewed[0] = 1000000;
+  skewed[9] = 1;
+  EXPECT_EQ(rans_bytes(skewed), static_cast<uint64_t>(std::ceil((1e6 * std::log2(4096.0 / 4095) + 12) / 8)) + 4 + 1 + 6);
+  // Every symbol present: rounding up 255 rare ones must not starve the common one.
+  std::array<uint64_t, 256> all{};
+  all.fill(1);
+  all[0] = 100;
+  EXPECT_GT(rans_bytes(all), entropy_bits(all) / 8);
+  EXPECT_EQ(rans_bytes({}), 0u);
 }
 
 TEST(Huffman, TablesThatAreNoPrefixCodeAreRefused) {

@@ -1,11 +1,13 @@
 // `squeezenet compress`: Deep Compression (prune, share weights, Huffman-code) of any weights into a .sqz.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "commands.h"
 #include "common.h"
 #include "compress/compress.h"
 #include "compress/retrain.h"
+#include "compress/sweep.h"
 #include "squeezenet/dataset.h"
 #include "formats/sqz.h"
 #include "sqz_report.h"
@@ -22,10 +24,12 @@ void register_compress(CLI::App& app) {
       "and a layer with at most 255 distinct values is coded losslessly with those values as its codebook.");
   struct Opts {
     std::string weights, out, bits, density, init = "linear", tune;
-    bool half = false;
+    bool half = false, sweep = false;
+    std::vector<double> sweep_densities{0.8, 0.6, 0.4, 0.3, 0.2};
+    double tolerance = 0.01;
     uint64_t seed = 1;
-    int epochs = 2, tune_every = 1;
-    double lr = 1e-4;
+    int epochs = 2, prune_epochs = -1, tune_every = 1, batch = 25;
+    double lr = 1e-4, prune_lr = 1e-5, temperature = 1.0, label_weight = 0.5;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("-w,--weights", o->weights, "Weights to compress (any format `info` reads)")->required();
@@ -39,13 +43,33 @@ void register_compress(CLI::App& app) {
   cmd->add_flag("--fp16", o->half, "Round codebooks and biases to float16");
   cmd->add_option("--seed", o->seed, "Seed of the random k-means starts")->capture_default_str();
   cmd->add_option("--tune", o->tune,
-                  "Retrain the shared layers' centroids on these images (a folder eval reads), distilled from the "
-                  "uncompressed model's outputs: no labels are used");
+                  "Retrain on these images: after pruning, every surviving weight (masked fine-tuning); after "
+                  "sharing, the centroids. The loss is distillation from the uncompressed model's outputs, mixed "
+                  "with cross-entropy where DIR is labelled (class subfolders or wnid file names); a flat folder "
+                  "of other images is distilled only. The images are held in memory (0.6 MB each)");
   cmd->add_option("--tune-every", o->tune_every,
                   "Tune on every k-th image of the sorted folder, from the first (2: the even positions)")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (SGD, momentum 0.9)")->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--prune-epochs", o->prune_epochs,
+                  "Passes of masked fine-tuning after pruning (default: --epochs; 0: none)")->check(CLI::Range(0, 1000));
+  cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (Adam)")->capture_default_str();
+  cmd->add_option("--prune-lr", o->prune_lr, "Learning rate of masked fine-tuning (Adam)")->capture_default_str();
+  cmd->add_option("--temperature", o->temperature, "Temperature of the distillation softmax")
+      ->capture_default_str()->check(CLI::Range(0.1, 100.0));
+  cmd->add_option("--label-weight", o->label_weight,
+                  "Share of cross-entropy on the labels in the loss, where there are labels (0: distillation only)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--sweep", o->sweep,
+                "Sensitivity analysis on the --tune images: prune each layer alone to each --sweep-densities, "
+                "print the accuracy, and (without --density) prune each layer to the lowest density that costs at "
+                "most --tolerance");
+  cmd->add_option("--sweep-densities", o->sweep_densities, "Densities the sweep tries per layer")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--tolerance", o->tolerance, "Accuracy a layer's proposed density may cost in the sweep (0.01: 1 point)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--batch", o->batch, "Tuning batch size")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->callback([o] {
     const auto start = std::chrono::steady_clock::now();
     WeightFile in = load_weights(o->weights);
@@ -65,21 +89,62 @@ void register_compress(CLI::App& app) {
     options.init = parse_kmeans_init(o->init);
     options.half = o->half;
     options.seed = o->seed;
-    WeightFile out = compress_weights(base, config, options);
+    if (o->sweep && o->tune.empty()) throw Error("--sweep needs --tune DIR: the images it measures accuracy on");
+    std::optional<TuningSet> set;
     if (!o->tune.empty()) {
-      const LabelledFolder folder = scan_labelled_folder(o->tune);
+      const LabelledFolder folder = scan_tuning_folder(o->tune);
       std::vector<LabelledImage> images;
       for (std::size_t i = 0; i < folder.images.size(); i += static_cast<std::size_t>(o->tune_every))
         images.push_back(folder.images[i]);
+      const Preset preset = parse_preset(in.metadata.count("preset") ? in.metadata["preset"] : "torchvision");
+      set = make_tuning_set(model, images, true, o->batch, preset);
+      std::printf("tuning on %zu images of %s (%s)\n", images.size(), o->tune.c_str(),
+                  set->labels.empty() || o->label_weight == 0 ? "distilled" : "labelled + distilled");
+    }
+    if (o->sweep) {
+      double baseline = 0;
+      const auto rows = sensitivity_sweep(base, *set, o->sweep_densities, o->tolerance, baseline);
+      std::printf("sensitivity (%s on %lld images; unpruned %.1f %%):\n%-24s",
+                  set->labels.empty() ? "agreement with the unpruned model" : "top-1",
+                  static_cast<long long>(set->count), 100 * baseline, "layer");
+      for (double d : o->sweep_densities) std::printf(" %6.0f%%", 100 * d);
+      std::printf("  proposed\n");
+      std::string proposal;
+      for (const SweepRow& r : rows) {
+        std::printf("%-24s", r.layer.c_str());
+        for (double a : r.accuracy) std::printf(" %6.1f%%", 100 * a);
+        std::printf("  %g\n", r.proposed);
+        char density[32];
+        std::snprintf(density, sizeof density, "%g", r.proposed);
+        proposal += (proposal.empty() ? "" : ",") + r.layer + "=" + density;
+        if (o->density.empty()) options.density[r.layer] = r.proposed;
+      }
+      std::printf("--density %s\n", proposal.c_str());
+      std::fflush(stdout);
+    }
+    // Pruning first and sharing second, so that masked fine-tuning can run between them.
+    CompressOptions prune_only, share_only = options;
+    prune_only.density = std::move(share_only.density);
+    WeightFile out = compress_weights(base, config, prune_only);
+    if (set) {
       RetrainOptions ro;
+      ro.temperature = o->temperature;
+      ro.label_weight = o->label_weight;
+      auto report = [](const char* what) {
+        return [what](int epoch, double loss) {
+          std::printf("%s epoch %d: loss %.4f\n", what, epoch + 1, loss);
+          std::fflush(stdout);
+        };
+      };
+      ro.epochs = o->prune_epochs < 0 ? o->epochs : o->prune_epochs;
+      ro.lr = o->prune_lr;
+      if (!options.density.empty() && ro.epochs > 0) tune_weights(out, *set, ro, report("masked fine-tuning"));
+      out = compress_weights(out, config, share_only);
       ro.epochs = o->epochs;
       ro.lr = o->lr;
-      ro.preset = parse_preset(in.metadata.count("preset") ? in.metadata["preset"] : "torchvision");
-      std::printf("tuning the centroids on %zu images of %s\n", images.size(), o->tune.c_str());
-      tune_centroids(out, model, images, ro, [](int epoch, double loss) {
-        std::printf("epoch %d: distillation loss %.4f\n", epoch + 1, loss);
-        std::fflush(stdout);
-      });
+      if (!out.codebooks.empty()) tune_centroids(out, *set, ro, report("centroid tuning"));
+    } else {
+      out = compress_weights(out, config, share_only);
     }
     Model::from_weights(out, o->out);  // never write a file that would not load
     SqzStats stats;
