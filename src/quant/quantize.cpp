@@ -5,6 +5,7 @@
 
 #include "quant/bias_correction.h"
 #include "quant/epilogue.h"
+#include "quant/gptq.h"
 #include "quant/observer.h"
 #include "quant/taps.h"
 #include "squeezenet/error.h"
@@ -37,28 +38,11 @@ const QuantizedConv& QuantizedModel::conv(const std::string& name) const {
 
 namespace {
 
-// s8 per output channel, symmetric: the channel's largest |w| maps to 127. `gains` (per input channel, or empty):
-// the int8 weights stand for w / gain, as quant::input_gains says.
-void quantize_weights(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) {
-  const int64_t O = w.dim(0), per = w.numel() / O, taps = per / w.dim(1);
-  const auto folded = [&](int64_t i) { return gains.empty() ? w[i] : w[i] / gains[static_cast<std::size_t>(i % per / taps)]; };
-  q.weight.resize(static_cast<std::size_t>(w.numel()));
-  q.weight_scale.resize(static_cast<std::size_t>(O));
-  for (int64_t o = 0; o < O; ++o) {
-    float amax = 0.0f;
-    for (int64_t i = 0; i < per; ++i) amax = std::max(amax, std::fabs(folded(o * per + i)));
-    const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
-    q.weight_scale[static_cast<std::size_t>(o)] = scale;
-    for (int64_t i = 0; i < per; ++i)
-      q.weight[static_cast<std::size_t>(o * per + i)] =
-          static_cast<int8_t>(std::clamp(std::nearbyint(folded(o * per + i) / scale), -127.0f, 127.0f));
-  }
-}
-
 // Over the calibration images: a histogram of each activation that gets a scale, and each conv's mean input.
 struct Observers {
   std::map<std::string, quant::Histogram> hist;
   quant::InputMeans inputs;
+  quant::InputMoments moments;
 
   void run(const Model& m, const Tensor& input) {
     std::map<std::string, Conv2dSpec> specs;
@@ -68,7 +52,10 @@ struct Observers {
         [&](const std::string& name, const Tensor& y) {
           hist[name].add(y.data(), y.numel());
         },
-        [&](const std::string& conv, const Tensor& x) { inputs.add(conv, specs.at(conv), x); });
+        [&](const std::string& conv, const Tensor& x) {
+          inputs.add(conv, specs.at(conv), x);
+          moments.add(conv, specs.at(conv), x);
+        });
   }
 
   float scale(const std::string& name, Calibration rule, int levels) const {
@@ -103,7 +90,7 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
     if (!c.name.ends_with(".expand1x1")) current = qc.output_scale;
     const std::vector<float> gains = quant::input_gains(q, q.convs.size() - 1);
     const Tensor& w = model.parameter(c.name + ".weight");
-    quantize_weights(w, gains, qc);
+    obs.moments.quantize(w, gains, qc);
     const Tensor& b = model.parameter(c.name + ".bias");
     qc.bias.assign(b.data(), b.data() + b.numel());
     qc.bias = obs.inputs.corrected_bias(qc, w, gains);
