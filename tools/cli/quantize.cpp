@@ -13,7 +13,7 @@ namespace squeezenet::cli {
 
 namespace {
 struct Opts {
-  std::string weights, dir, out, method = "minmax", preset, report;
+  std::string weights, dir, out, method = "mse", preset, report;
   int count = 64, threads = 0, report_count = 8;
 };
 
@@ -54,7 +54,8 @@ void run(const Opts& o) {
 void register_quantize(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "quantize",
-      "Quantize weights to int8 (s8 weights per output channel, u8 activations per tensor), calibrated on images;\n"
+      "Quantize weights to int8 (s8 weights per output channel rounded by GPTQ, biases corrected, u8 activations\n"
+      "per tensor), calibrated on images;\n"
       "the result is a .safetensors file that classify/eval/predict/bench run with --precision int8");
   auto o = std::make_shared<Opts>();
   cmd->add_option("-w,--weights", o->weights, "fp32 weights (any supported format)")->required();
@@ -63,8 +64,8 @@ void register_quantize(CLI::App& app) {
       ->required();
   cmd->add_option("-o,--out", o->out, "Output .safetensors")->required();
   cmd->add_option("--method", o->method,
-                  "Activation scales: minmax | percentile (99.99 %) | kl (entropy, as TensorRT) | mse; minmax "
-                  "keeps SqueezeNet's rare large activations, which the others clip (see README)")
+                  "Activation scales: mse (least squared error) | minmax | percentile (99.99 %) | kl (entropy, as "
+                  "TensorRT); percentile and kl clip SqueezeNet's rare large activations (see README)")
       ->capture_default_str();
   cmd->add_option("--count", o->count, "Calibration images, spread evenly over the folder")
       ->capture_default_str()
