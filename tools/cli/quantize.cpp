@@ -72,8 +72,9 @@ void register_quantize(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--preset", o->preset, "Preprocessing: torchvision | caffe | tflite (default: the weights' own)");
   cmd->add_option("--report", o->report,
-                  "Folder of images to print, per quantized tensor, int8's error against fp32 on (SQNR, cosine, "
-                  "share clipped; the reference kernels: about a second an image)");
+                  "Also print, per quantized tensor, int8's error against fp32 on images of this folder: SQNR, "
+                  "cosine, the SQNR its u8 grid allows, the SQNR of int8 weights alone, share saturated (reference "
+                  "kernels: seconds an image)");
   cmd->add_option("--report-count", o->report_count, "Images of --report, spread evenly over the folder")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
