@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${SQUEEZENET_DATA:-$(cd .. && pwd)/shared/data}"
-method=minmax count=64 every=1 only=""
+method=mse count=64 every=1 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --method) method="$2"; shift 2 ;;

@@ -1,8 +1,11 @@
 #pragma once
 // Post-training static int8 quantization. Every conv gets s8 weights with one symmetric scale per output
 // channel and reads u8 activations with one scale per tensor: the image with zero point 128 (it is signed),
-// everything after a ReLU with zero point 0. A Fire's two expands share one output scale, so that they write
-// one u8 tensor. The final conv's output stays fp32 (ReLU and average pool in fp32 give the logits).
+// everything after a ReLU with zero point 0. Each of a Fire's two expands has its own output scale; the conv reading
+// the Fire's output reads it at expand3x3's scale, the ratio for expand1x1's channels folded into its int8 weights
+// (quant::input_gains), so that the kernels read one u8 tensor at one scale. The final conv's output stays fp32
+// (ReLU and average pool in fp32 give the logits). Calibration rounds the weights with GPTQ on the calibration
+// images' activations and corrects each bias for the mean shift of its rounded weights.
 //
 // Arithmetic, the same on every kernel family (reference, AVX2, AVX-VNNI, AVX512-VNNI):
 //   acc  = sum over taps and input channels of (x_u8 - zero_point) * w_s8, in int32 (padding reads zero_point)
@@ -21,14 +24,14 @@
 
 namespace squeezenet {
 
-// How a per-tensor activation scale is chosen from the calibration images' histogram of that tensor. On the
-// ImageNet sample, minmax keeps int8 nearest fp32: SqueezeNet's post-ReLU maps are sparse, and the rare large
-// values the other rules clip decide the class (README, "INT8").
+// How a per-tensor activation scale is chosen from the calibration images' histogram of that tensor. mse is the
+// default: on the ImageNet sample it keeps int8 nearest fp32 (README, "INT8"); percentile and kl clip the rare large
+// values of SqueezeNet's sparse post-ReLU maps, which decide the class.
 enum class Calibration {
   minmax,      // the largest value seen
   percentile,  // the 99.99th percentile
   kl,          // the clipping threshold whose 8-bit histogram is nearest in KL divergence (TensorRT, ncnn)
-  mse,         // the clipping threshold with the least expected squared error
+  mse,         // the clipping threshold with the least expected squared error (exact zeros left out)
 };
 std::string calibration_name(Calibration c);
 Calibration parse_calibration(const std::string& name);  // throws Error naming the accepted values
@@ -52,7 +55,7 @@ struct QuantizedModel {
   const QuantizedConv& conv(const std::string& name) const;
 };
 
-// Quantizes the weights and calibrates the activation scales on `images` ([N, 3, H, W] batches, preprocessed
+// Quantizes the weights (GPTQ, bias-corrected) and calibrates the activation scales on `images` ([N, 3, H, W] batches, preprocessed
 // as the model expects) with the fp32 reference forward. Throws Error when there are no images.
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule);
 
@@ -65,7 +68,10 @@ std::shared_ptr<const QuantizedModel> quantization_or_synthetic(const Model& mod
 
 // Safetensors form: per conv P, P.weight (I8), P.weight_scale, P.bias, P.input_scale, P.output_scale (F32), and
 // metadata quantization=int8, calibration, input_zero_point of features.0. from_quantized_weights checks
-// every name, shape and value (scales positive and finite, weights in [-127, 127]).
+// every name, shape and value (scales positive and finite, weights in [-127, 127]). The fp32 weight an int8 one
+// stands for is weight * weight_scale[o] * gain[c]: gain is 1, except in the conv after a Fire (the next squeeze,
+// or the final conv), where it is P.input_scale / expand1x1.output_scale for the channels expand1x1 wrote and
+// P.input_scale / expand3x3.output_scale (1 as written by quantize) for the others.
 WeightFile to_weights(const QuantizedModel& q, const std::map<std::string, std::string>& metadata = {});
 bool is_quantized(const WeightFile& weights);
 QuantizedModel from_quantized_weights(const WeightFile& weights, const std::string& origin);

@@ -16,6 +16,15 @@ Epilogue epilogue(const QuantizedConv& conv) {
   return e;
 }
 
+std::vector<float> input_gains(const QuantizedModel& q, std::size_t index) {
+  if (index < 2 || !q.convs[index - 1].name.ends_with(".expand3x3")) return {};
+  const QuantizedConv &e1 = q.convs[index - 2], &e3 = q.convs[index - 1];
+  const float in = q.convs[index].input_scale;
+  std::vector<float> gains(static_cast<std::size_t>(e1.spec.out_channels), in / e1.output_scale);
+  gains.resize(gains.size() + static_cast<std::size_t>(e3.spec.out_channels), in / e3.output_scale);
+  return gains;
+}
+
 float image_inverse_scale(const QuantizedModel& q) { return 1.0f / q.convs.front().input_scale; }
 
 }  // namespace squeezenet::quant

@@ -13,6 +13,12 @@ struct Epilogue {
 };
 Epilogue epilogue(const QuantizedConv& conv);
 
+// Per input channel of convs[index], the factor its int8 weights carry beyond the fp32 ones: input_scale over the
+// scale its channel was written at. A Fire's expands write at two scales; the conv reading their concatenation
+// (next squeeze or final conv) has it folded into its weights, so it still reads one u8 tensor at one input_scale.
+// Empty for a conv that does not read a Fire's output.
+std::vector<float> input_gains(const QuantizedModel& q, std::size_t index);
+
 // The image's multiplier before rounding: 1 / input_scale of the stem.
 float image_inverse_scale(const QuantizedModel& q);
 

@@ -5,7 +5,7 @@
 
 #include "kernels/reference/int8.h"
 #include "quant/epilogue.h"
-#include "squeezenet/quantize.h"
+#include "quant/taps.h"
 
 namespace squeezenet {
 
@@ -36,6 +36,12 @@ U8Tensor concat(const U8Tensor& a, const U8Tensor& b) {
   return y;
 }
 
+Tensor dequantized(const U8Tensor& x, float scale, int zero_point) {
+  Tensor t(x.shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(x.data[static_cast<std::size_t>(i)] - zero_point) * scale;
+  return t;
+}
+
 // The final conv in fp32 with ReLU, then the average over pixels, summed in pixel order.
 Tensor head(const U8Tensor& x, const QuantizedConv& c) {
   Shape shape;
@@ -56,19 +62,29 @@ Tensor head(const U8Tensor& x, const QuantizedConv& c) {
 }
 }  // namespace
 
-Tensor forward_int8_reference(const QuantizedModel& q, const Tensor& input) {
+namespace quant {
+Tensor forward_int8_tapped(const QuantizedModel& q, const Tensor& input, const Tap& tap) {
   check_input(q.config, input.shape());
   const float inverse = quant::image_inverse_scale(q);
   U8Tensor x{input.shape(), std::vector<uint8_t>(static_cast<std::size_t>(input.numel()))};
   for (int64_t i = 0; i < input.numel(); ++i) x.data[static_cast<std::size_t>(i)] = ref::quantize_input(input[i], inverse);
+  if (tap) tap("input", dequantized(x, q.convs.front().input_scale, q.convs.front().input_zero_point));
+  // Each conv's u8 output, reported at its own scale.
+  const auto step = [&](const U8Tensor& in, const std::string& name) {
+    const QuantizedConv& c = q.conv(name);
+    U8Tensor y = conv_u8(in, c);
+    if (tap) tap(name, dequantized(y, c.output_scale, 0));
+    return y;
+  };
   Tensor logits;
   for (const Layer& l : architecture(q.config)) {
-    if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = conv_u8(x, q.conv(l.name));
+    if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = step(x, l.name);
     if (l.kind == Layer::Kind::Conv2d && l.name != "features.0") logits = head(x, q.conv(l.name));
     if (l.kind == Layer::Kind::MaxPool2d) x = ref::max_pool2d_ceil_u8(x, 3, 2);
     if (l.kind == Layer::Kind::Fire) {
-      const U8Tensor s = conv_u8(x, q.conv(l.name + ".squeeze"));
-      x = concat(conv_u8(s, q.conv(l.name + ".expand1x1")), conv_u8(s, q.conv(l.name + ".expand3x3")));
+      const U8Tensor s = step(x, l.name + ".squeeze");
+      const U8Tensor e1 = step(s, l.name + ".expand1x1");
+      x = concat(e1, step(s, l.name + ".expand3x3"));
     }
   }
   // An image holding a NaN or an infinity gets NaN logits, as the fp32 forward gives.
@@ -79,7 +95,13 @@ Tensor forward_int8_reference(const QuantizedModel& q, const Tensor& input) {
         std::fill(logits.data() + n * K, logits.data() + (n + 1) * K, std::numeric_limits<float>::quiet_NaN());
         break;
       }
+  if (tap) tap("logits", logits);
   return logits;
+}
+}  // namespace quant
+
+Tensor forward_int8_reference(const QuantizedModel& q, const Tensor& input) {
+  return quant::forward_int8_tapped(q, input, nullptr);
 }
 
 }  // namespace squeezenet

@@ -20,11 +20,13 @@ void Histogram::add(const float* v, int64_t n) {
   total_ += static_cast<double>(n);
   if (range_ == 0.0) {
     bins_[0] += static_cast<double>(n);
+    zeros_ += static_cast<double>(n);
     return;
   }
   const double per_bin = kBins / range_;
   for (int64_t i = 0; i < n; ++i) {
     const double a = std::fabs(v[i]);
+    zeros_ += a == 0.0;
     bins_[static_cast<std::size_t>(std::min<double>(a * per_bin, kBins - 1))] += 1.0;  // NaN lands in bin 0
   }
 }
@@ -50,7 +52,8 @@ double Histogram::percentile(double fraction) const {
   return range_;
 }
 
-// Each bin's values taken at its centre: clipped above the threshold, else off by the uniform rounding error.
+// Each bin's values taken at its centre: clipped above the threshold, else off by the uniform rounding error,
+// except the exact zeros.
 double Histogram::least_squares(int levels) const {
   const double width = range_ / kBins;
   double best = range_, best_error = std::numeric_limits<double>::infinity();
@@ -58,9 +61,10 @@ double Histogram::least_squares(int levels) const {
     const double threshold = t * width, step = threshold / levels;
     double error = 0.0;
     for (int i = 0; i < kBins; ++i) {
-      if (bins_[i] == 0.0) continue;
+      const double count = i == 0 ? bins_[0] - zeros_ : bins_[i];
+      if (count <= 0.0) continue;
       const double centre = (i + 0.5) * width;
-      error += bins_[i] * (centre > threshold ? (centre - threshold) * (centre - threshold) : step * step / 12.0);
+      error += count * (centre > threshold ? (centre - threshold) * (centre - threshold) : step * step / 12.0);
     }
     if (error < best_error) best_error = error, best = threshold;
   }

@@ -26,6 +26,7 @@ class Histogram {
 
   std::vector<double> bins_ = std::vector<double>(kBins, 0.0);
   double range_ = 0.0, max_ = 0.0, total_ = 0.0;
+  double zeros_ = 0.0;  // exact zeros (most of a post-ReLU map), in bin 0 too: every scale keeps them exact
 };
 
 }  // namespace squeezenet::quant

@@ -3,8 +3,11 @@
 #include <cmath>
 #include <map>
 
-#include "kernels/reference/reference.h"
+#include "quant/bias_correction.h"
+#include "quant/epilogue.h"
+#include "quant/gptq.h"
 #include "quant/observer.h"
+#include "quant/taps.h"
 #include "squeezenet/error.h"
 #include "squeezenet/quantize.h"
 #include "util/rng.h"
@@ -35,48 +38,24 @@ const QuantizedConv& QuantizedModel::conv(const std::string& name) const {
 
 namespace {
 
-// s8 per output channel, symmetric: the channel's largest |w| maps to 127.
-void quantize_weights(const Tensor& w, QuantizedConv& q) {
-  const int64_t O = w.dim(0), per = w.numel() / O;
-  q.weight.resize(static_cast<std::size_t>(w.numel()));
-  q.weight_scale.resize(static_cast<std::size_t>(O));
-  for (int64_t o = 0; o < O; ++o) {
-    float amax = 0.0f;
-    for (int64_t i = 0; i < per; ++i) amax = std::max(amax, std::fabs(w[o * per + i]));
-    const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
-    q.weight_scale[static_cast<std::size_t>(o)] = scale;
-    for (int64_t i = 0; i < per; ++i)
-      q.weight[static_cast<std::size_t>(o * per + i)] =
-          static_cast<int8_t>(std::clamp(std::nearbyint(w[o * per + i] / scale), -127.0f, 127.0f));
-  }
-}
-
-// The fp32 reference forward, reporting each activation that gets a scale: the image, every conv's output after
-// its ReLU, and each Fire's concatenated output (under the Fire's name).
+// Over the calibration images: a histogram of each activation that gets a scale, and each conv's mean input.
 struct Observers {
   std::map<std::string, quant::Histogram> hist;
-
-  Tensor conv_relu(const Model& m, const Tensor& x, const std::string& name, const Conv2dSpec& s, bool observe) {
-    Tensor y = ref::conv2d(x, m.parameter(name + ".weight"), m.parameter(name + ".bias"), s.stride, s.padding);
-    ref::relu_(y);
-    if (observe) hist[name].add(y.data(), y.numel());
-    return y;
-  }
+  quant::InputMeans inputs;
+  quant::InputMoments moments;
 
   void run(const Model& m, const Tensor& input) {
-    hist["input"].add(input.data(), input.numel());
-    Tensor x = input;
-    for (const Layer& l : m.layers()) {
-      if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = conv_relu(m, x, l.name, l.conv, true);
-      if (l.kind == Layer::Kind::MaxPool2d) x = ref::max_pool2d_ceil(x, 3, 2);
-      if (l.kind == Layer::Kind::Fire) {
-        const Tensor s = conv_relu(m, x, l.name + ".squeeze", l.fire.squeeze_conv(), true);
-        const Tensor e1 = conv_relu(m, s, l.name + ".expand1x1", l.fire.expand1x1_conv(), false);
-        const Tensor e3 = conv_relu(m, s, l.name + ".expand3x3", l.fire.expand3x3_conv(), false);
-        x = ref::concat_channels(e1, e3);
-        hist[l.name].add(x.data(), x.numel());
-      }
-    }
+    std::map<std::string, Conv2dSpec> specs;
+    for (const ConvRef& c : conv_layers(m.config())) specs[c.name] = c.spec;
+    quant::forward_fp32_tapped(
+        m, input,
+        [&](const std::string& name, const Tensor& y) {
+          hist[name].add(y.data(), y.numel());
+        },
+        [&](const std::string& conv, const Tensor& x) {
+          inputs.add(conv, specs.at(conv), x);
+          moments.add(conv, specs.at(conv), x);
+        });
   }
 
   float scale(const std::string& name, Calibration rule, int levels) const {
@@ -97,27 +76,24 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
   QuantizedModel q;
   q.config = model.config();
   q.calibration = calibration_name(rule);
-  // The activation each conv reads and the one it writes, in forward order.
+  // The activation each conv reads and the one it writes, in forward order. A Fire's expands each get their own
+  // scale; the conv reading the Fire reads at expand3x3's, with the ratio folded into its weights.
   float current = obs.scale("input", rule, 127);
   for (const ConvRef& c : conv_layers(model.config())) {
-    QuantizedConv qc;
+    QuantizedConv& qc = q.convs.emplace_back();
     qc.name = c.name;
     qc.spec = c.spec;
-    quantize_weights(model.parameter(c.name + ".weight"), qc);
-    const Tensor& b = model.parameter(c.name + ".bias");
-    qc.bias.assign(b.data(), b.data() + b.numel());
     qc.input_scale = current;
     qc.input_zero_point = c.name == "features.0" ? 128 : 0;
-    const std::string fire = c.name.substr(0, c.name.rfind('.'));
-    if (c.name == "features.0" || c.name.ends_with(".squeeze"))
-      qc.output_scale = obs.scale(c.name, rule, 255);
-    else if (c.name.ends_with(".expand1x1") || c.name.ends_with(".expand3x3"))
-      qc.output_scale = obs.scale(fire, rule, 255);
-    else
-      qc.output_scale = 0.0f;  // the final conv: fp32 logits
-    if (c.name.ends_with(".expand3x3") || c.name == "features.0" || c.name.ends_with(".squeeze"))
-      current = qc.output_scale;
-    q.convs.push_back(std::move(qc));
+    const bool last = c.name.starts_with("classifier.");
+    qc.output_scale = last ? 0.0f : obs.scale(c.name, rule, 255);  // the final conv: fp32 logits
+    if (!c.name.ends_with(".expand1x1")) current = qc.output_scale;
+    const std::vector<float> gains = quant::input_gains(q, q.convs.size() - 1);
+    const Tensor& w = model.parameter(c.name + ".weight");
+    obs.moments.quantize(w, gains, qc);
+    const Tensor& b = model.parameter(c.name + ".bias");
+    qc.bias.assign(b.data(), b.data() + b.numel());
+    qc.bias = obs.inputs.corrected_bias(qc, w, gains);
   }
   return q;
 }

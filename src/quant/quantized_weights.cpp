@@ -1,6 +1,7 @@
 // Quantized models as safetensors: I8 weights, F32 scales and biases, metadata saying what they are.
 #include <cmath>
 
+#include "quant/epilogue.h"
 #include "squeezenet/error.h"
 #include "squeezenet/quantize.h"
 
@@ -103,11 +104,14 @@ QuantizedModel from_quantized_weights(const WeightFile& weights, const std::stri
 
 Model dequantized_model(const QuantizedModel& q) {
   Model m(q.config);
-  for (const QuantizedConv& c : q.convs) {
+  for (std::size_t k = 0; k < q.convs.size(); ++k) {
+    const QuantizedConv& c = q.convs[k];
+    const std::vector<float> gains = quant::input_gains(q, k);
     Tensor& w = m.parameter(c.name + ".weight");
-    const int64_t per = w.numel() / c.spec.out_channels;
+    const int64_t per = w.numel() / c.spec.out_channels, taps = c.spec.kernel * c.spec.kernel;
     for (int64_t i = 0; i < w.numel(); ++i)
-      w[i] = c.weight[static_cast<std::size_t>(i)] * c.weight_scale[static_cast<std::size_t>(i / per)];
+      w[i] = c.weight[static_cast<std::size_t>(i)] * c.weight_scale[static_cast<std::size_t>(i / per)] *
+             (gains.empty() ? 1.0f : gains[static_cast<std::size_t>(i % per / taps)]);
     Tensor& b = m.parameter(c.name + ".bias");
     std::copy(c.bias.begin(), c.bias.end(), b.data());
   }

@@ -1,0 +1,31 @@
+#pragma once
+// Bias correction (Nagel et al., "Data-Free Quantization", 2019, section 4.2): rounding a channel's weights shifts its
+// mean output by the weight error times the mean input, which never averages out (SqueezeNet's inputs are post-ReLU,
+// all positive). Calibration measures each conv's mean input per channel and kernel tap, padding included, and the
+// bias takes that shift back.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "squeezenet/quantize.h"
+
+namespace squeezenet::quant {
+
+class InputMeans {
+ public:
+  // x: the [N, C, H, W] fp32 tensor conv `spec` reads.
+  void add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x);
+  // bias[o] - sum over c, taps of (w_s8 * weight_scale[o] * gain[c] - w_fp32) * mean input at that tap, where
+  // `gains` are quant::input_gains (empty: all 1).
+  std::vector<float> corrected_bias(const QuantizedConv& q, const Tensor& fp32_weight,
+                                    const std::vector<float>& gains) const;
+
+ private:
+  struct Sums {
+    std::vector<double> sum;  // [C, K, K]: the mean over output pixels of the input each tap reads
+    double images = 0;
+  };
+  std::map<std::string, Sums> sums_;
+};
+
+}  // namespace squeezenet::quant

@@ -1,0 +1,113 @@
+#include "quant/gptq.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace squeezenet::quant {
+
+namespace {
+// In place: the lower Cholesky factor of the symmetric positive definite a [n, n]; false if it is not.
+bool cholesky(std::vector<double>& a, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (std::size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0.0)) return false;
+    a[j * n + j] = std::sqrt(d);
+    for (std::size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (std::size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / a[j * n + j];
+    }
+    for (std::size_t i = 0; i < j; ++i) a[i * n + j] = 0.0;
+  }
+  return true;
+}
+
+// The upper factor U of H^-1 = U^T U, from H's lower factor L (H = L L^T): GPTQ's order of elimination.
+bool inverse_upper_factor(std::vector<double>& h, std::size_t n) {
+  if (!cholesky(h, n)) return false;
+  // L^-1 by forward substitution, then H^-1 = L^-T L^-1.
+  std::vector<double> li(n * n, 0.0), inv(n * n, 0.0);
+  for (std::size_t j = 0; j < n; ++j) {
+    li[j * n + j] = 1.0 / h[j * n + j];
+    for (std::size_t i = j + 1; i < n; ++i) {
+      double s = 0.0;
+      for (std::size_t k = j; k < i; ++k) s -= h[i * n + k] * li[k * n + j];
+      li[i * n + j] = s / h[i * n + i];
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i; j < n; ++j) {
+      double s = 0.0;
+      for (std::size_t k = j; k < n; ++k) s += li[k * n + i] * li[k * n + j];
+      inv[i * n + j] = inv[j * n + i] = s;
+    }
+  if (!cholesky(inv, n)) return false;
+  for (std::size_t i = 0; i < n; ++i)  // U = L'^T
+    for (std::size_t j = 0; j < n; ++j) h[i * n + j] = j >= i ? inv[j * n + i] : 0.0;
+  return true;
+}
+}  // namespace
+
+void InputMoments::add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x) {
+  const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), K = spec.kernel, D = C * K * K;
+  const int64_t OH = conv_output_size(H, spec.kernel, spec.stride, spec.padding);
+  const int64_t OW = conv_output_size(W, spec.kernel, spec.stride, spec.padding);
+  const int64_t every = std::max<int64_t>(1, OH * OW / kPixels);
+  Sums& s = sums_[conv];
+  s.xx.resize(static_cast<std::size_t>(D * D), 0.0);
+  std::vector<double> v(static_cast<std::size_t>(D));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t p = 0; p < OH * OW; p += every) {
+      const int64_t oh = p / OW, ow = p % OW;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t kh = 0; kh < K; ++kh)
+          for (int64_t kw = 0; kw < K; ++kw) {
+            const int64_t ih = oh * spec.stride - spec.padding + kh, iw = ow * spec.stride - spec.padding + kw;
+            v[static_cast<std::size_t>((c * K + kh) * K + kw)] =
+                ih < 0 || ih >= H || iw < 0 || iw >= W ? 0.0 : x[((n * C + c) * H + ih) * W + iw];
+          }
+      for (int64_t i = 0; i < D; ++i) {
+        const double vi = v[static_cast<std::size_t>(i)];
+        if (vi == 0.0) continue;  // post-ReLU inputs are mostly zero
+        double* row = s.xx.data() + i * D;
+        for (int64_t j = i; j < D; ++j) row[j] += vi * v[static_cast<std::size_t>(j)];
+      }
+      s.count += 1.0;
+    }
+}
+
+void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const {
+  const int64_t O = w.dim(0), D = w.numel() / O, taps = D / w.dim(1);
+  const auto gain = [&](int64_t i) { return gains.empty() ? 1.0 : static_cast<double>(gains[static_cast<std::size_t>(i / taps)]); };
+  // The second moments of the input the int8 conv reads (x * gain), damped by 1 % of their mean diagonal.
+  const Sums& s = sums_.at(q.name);
+  const std::size_t n = static_cast<std::size_t>(D);
+  std::vector<double> h(n * n);
+  double diagonal = 0.0;
+  for (int64_t i = 0; i < D; ++i)
+    for (int64_t j = i; j < D; ++j)
+      h[i * n + j] = h[j * n + i] = s.xx[i * n + j] / std::max(s.count, 1.0) * gain(i) * gain(j);
+  for (int64_t i = 0; i < D; ++i) diagonal += h[i * n + i] / static_cast<double>(D);
+  for (int64_t i = 0; i < D; ++i) h[i * n + i] += h[i * n + i] == 0.0 ? 1.0 : 0.01 * diagonal;  // never-read inputs
+  const bool solved = diagonal > 0.0 && inverse_upper_factor(h, n);
+
+  q.weight.resize(static_cast<std::size_t>(w.numel()));
+  q.weight_scale.resize(static_cast<std::size_t>(O));
+  std::vector<double> row(n);
+  for (int64_t o = 0; o < O; ++o) {
+    double amax = 0.0;
+    for (int64_t i = 0; i < D; ++i) row[i] = w[o * D + i] / gain(i), amax = std::max(amax, std::fabs(row[i]));
+    const float scale = amax > 0.0 ? static_cast<float>(amax / 127.0) : 1.0f;
+    q.weight_scale[static_cast<std::size_t>(o)] = scale;
+    for (int64_t i = 0; i < D; ++i) {
+      const double r = std::clamp(std::nearbyint(row[i] / scale), -127.0, 127.0);
+      q.weight[static_cast<std::size_t>(o * D + i)] = static_cast<int8_t>(r);
+      if (!solved) continue;  // rounding to nearest
+      const double err = (row[i] - r * scale) / h[i * n + i];
+      for (int64_t j = i + 1; j < D; ++j) row[j] -= err * h[i * n + j];
+    }
+  }
+}
+
+}  // namespace squeezenet::quant
