@@ -101,8 +101,8 @@ class GraphBuilder {
   }
 
   // u8 activations in, DequantizeLinear'd weights and int32 bias; the ReLU, then u8 out at the conv's output
-  // scale. The final conv, whose output stays fp32, gets the fp32 weights its int8 ones stand for: ONNX Runtime
-  // would run it in fp32 anyway, and would dequantize the weights on every forward.
+  // scale. The final conv, whose output stays fp32, gets fp32 weights: ONNX Runtime would run it in fp32 anyway,
+  // and would dequantize the weights on every forward.
   std::string qdq_conv(const QuantizedConv& c, const Conv2dSpec& spec, const std::string& input_u8) {
     const std::string& p = c.name;
     const int64_t O = c.spec.out_channels;
@@ -110,7 +110,7 @@ class GraphBuilder {
     add_initializer(graph_, p + ".input_scale", onnx::TensorProto::FLOAT, {}, &c.input_scale);
     add_initializer(graph_, p + ".input_zero_point", onnx::TensorProto::UINT8, {}, zp_u8.data());
     const std::string x = dequantize(p + ".input_dq", {input_u8, p + ".input_scale", p + ".input_zero_point"}, -1);
-    if (c.output_scale == 0.0f) return relu(p + ".relu", conv(p, spec, x));
+    if (c.output_scale == 0.0f) return relu(p + ".relu", fp32_head(c, spec, x));
 
     add_initializer(graph_, p + ".weight_quantized", onnx::TensorProto::INT8,
                     {O, c.spec.in_channels, c.spec.kernel, c.spec.kernel}, c.weight.data());
@@ -140,6 +140,20 @@ class GraphBuilder {
     add_initializer(graph_, p + ".output_zero_point", onnx::TensorProto::UINT8, {}, &zero);
     return node("QuantizeLinear", p + ".quantize", {y, p + ".output_scale", p + ".output_zero_point"},
                 p + ".output_u8");
+  }
+
+  // The head's weights as q * weight_scale: its input is the Fire's concat read at one scale, so these, not the
+  // model's fp32 weights (which fold the per-expand gain back in), are what that input multiplies.
+  std::string fp32_head(const QuantizedConv& c, const Conv2dSpec& spec, const std::string& input) {
+    const std::string& p = c.name;
+    const int64_t O = c.spec.out_channels;
+    const std::size_t per_output = c.weight.size() / static_cast<std::size_t>(O);
+    std::vector<float> w(c.weight.size());
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(c.weight[i]) * c.weight_scale[i / per_output];
+    add_initializer(graph_, p + ".weight", onnx::TensorProto::FLOAT, {O, c.spec.in_channels, c.spec.kernel, c.spec.kernel},
+                    w.data());
+    add_initializer(graph_, p + ".bias", onnx::TensorProto::FLOAT, {O}, c.bias.data());
+    return conv_node(p, spec, {input, p + ".weight", p + ".bias"});
   }
 
   std::string dequantize(const std::string& name, const std::vector<std::string>& inputs, int64_t axis) {
