@@ -362,6 +362,12 @@ class Service {
 
 }  // namespace
 
+std::shared_ptr<void> add_routes(httplib::Server& svr, const ServerOptions& options) {
+  auto service = std::make_shared<Service>(options);
+  service->routes(svr);
+  return service;
+}
+
 void run_server(const ServerOptions& options) {
   if (options.models.empty()) throw Error("give at least one --weights");
   // SIGTERM and SIGINT are taken by one thread (below), so every thread started from here on blocks them.
