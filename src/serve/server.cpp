@@ -46,7 +46,9 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 void reply(httplib::Response& res, int status, const ordered_json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Messages may quote the request (a path, a model name) and so hold bytes that are not UTF-8; dump() would throw
+  // on them, outside any handler, and end the server.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void reply_error(httplib::Response& res, int status, const std::string& message) {
