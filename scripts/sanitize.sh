@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sanitizer part of CI (scripts/test.sh runs it after the plain suite); any report fails it.
 #   address  unit, parity and CLI tests built with ASan + UBSan (-fno-sanitize-recover), LeakSanitizer on,
-#            then the CLI's main commands on real files, where a leak also fails (build-asan/)
+#            then the CLI's main commands on real files, where a leak also fails, and MUTANTS (default 240)
+#            seeded mutants of every format the CLI reads (scripts/mutation_test.py) (build-asan/)
 #   thread   the tests that run engines, thread teams and the data loader in several threads, under TSan
 #            (build-tsan/; OpenMP is not used by what they run, so libgomp needs no TSan-aware build)
 #   fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) under ASan + UBSan, from its seed corpus
@@ -26,11 +27,16 @@ configure_and_build() {  # DIR SANITIZER TARGET...
 }
 
 address() {
-  configure_and_build build-asan address squeezenet_cli unit_tests parity_tests classify_image
-  # Not here: tests of what this stage does not build (the Python and shared-library front ends, the install).
+  local replays
+  replays=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^/replay_/; s/\.cpp$//')
+  # shellcheck disable=SC2086  # one target name per word
+  configure_and_build build-asan address squeezenet_cli unit_tests parity_tests classify_image $replays
+  # Not here: tests of what this stage does not build (the Python and shared-library front ends, the install), and
+  # the SIGKILL test, which checks files on disk, not memory, and trains for minutes under ASan.
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 1800 \
-    -E '^(python_tests|shared_library_exports_only_the_api|installed_package_examples|capi_from_c)$'
+    -E '^(python_tests|shared_library_exports_only_the_api|installed_package_examples|capi_from_c|fault_kill_training)$'
   scripts/cli_smoke.sh build-asan/squeezenet
+  /usr/bin/python3 scripts/mutation_test.py build-asan/squeezenet --count "${MUTANTS:-240}"
 }
 
 thread() {

@@ -59,6 +59,8 @@ Format detect_format(const std::string& path) {
       return Format::npy_dir;
     throw Error(path + ": is a folder, but not one of .npy weights (no squeezenet0_conv0_weight.npy in it)");
   }
+  // As read_file does, only a regular file is opened: a FIFO would block for ever.
+  if (!std::filesystem::is_regular_file(path, ec)) throw Error(path + ": not a regular file");
   const std::string head = head_of(path, 16);
   if (head.size() >= 4 && head.compare(0, 4, "PK\x03\x04", 4) == 0) return Format::pth;
   if (head.compare(0, 4, "SQZN") == 0) return Format::sqz;

@@ -82,6 +82,8 @@ InferRequest parse_infer_request(const std::string& body, const ServedModel& mod
     doc = json::parse(body);
   } catch (const json::parse_error& e) {
     throw Error("request body is not JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {  // a number past double's range
+    throw Error(std::string("request body is not usable JSON: ") + e.what());
   }
   try {
     InferRequest req;

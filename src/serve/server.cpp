@@ -47,7 +47,9 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 void reply(httplib::Response& res, int status, const ordered_json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Messages may quote the request (a path, a model name) and so hold bytes that are not UTF-8; dump() would throw
+  // on them, outside any handler, and end the server.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void reply_error(httplib::Response& res, int status, const std::string& message) {
@@ -368,6 +370,12 @@ class Service {
 };
 
 }  // namespace
+
+std::shared_ptr<void> add_routes(httplib::Server& svr, const ServerOptions& options) {
+  auto service = std::make_shared<Service>(options);
+  service->routes(svr);
+  return service;
+}
 
 void run_server(const ServerOptions& options) {
   if (options.models.empty()) throw Error("give at least one --weights");

@@ -1,10 +1,15 @@
 #pragma once
 // `squeezenet serve`: the HTTP front. Routes, limits, access log and graceful shutdown over cpp-httplib;
 // the work itself goes through the Batcher.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "serve/batcher.h"
+
+namespace httplib {
+class Server;
+}
 
 namespace squeezenet::serve {
 
@@ -28,6 +33,10 @@ struct ServerOptions {
 
 // "name=path" or a bare path (named after the file, without extension).
 ModelSpec parse_model_spec(const std::string& text);
+
+// Loads the models and routes `svr`'s requests to them as run_server does, without sockets or signals (the HTTP
+// fuzzer feeds it requests directly). The result owns the models; it and `options` must outlive `svr`'s use.
+std::shared_ptr<void> add_routes(httplib::Server& svr, const ServerOptions& options);
 
 // Loads the models, listens, serves until SIGTERM or SIGINT, then finishes what is in flight and returns.
 // Throws Error when a model does not load or the address cannot be bound.

@@ -7,26 +7,50 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "squeezenet/error.h"
 
 namespace squeezenet {
 
+namespace {
+// Opens without blocking and refuses anything but a regular file: a FIFO or a device among the inputs would
+// otherwise hang the reader or never end.
+int open_regular(const std::string& path, uint64_t& size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool dir = S_ISDIR(st.st_mode);
+    ::close(fd);
+    throw Error(path + (dir ? ": is a directory, expected a file" : ": not a regular file"));
+  }
+  size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+}  // namespace
+
 std::string read_file(const std::string& path, uint64_t max_bytes) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size > max_bytes)
+  uint64_t size = 0;
+  const int fd = open_regular(path, size);
+  if (size > max_bytes) {
+    ::close(fd);
     throw Error(path + ": file is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
                 " allowed");
-  in.seekg(0);
+  }
   std::string bytes(size, '\0');
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) throw Error(path + ": read failed");
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t r = ::read(fd, bytes.data() + got, size - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const std::string why = r < 0 ? std::strerror(errno) : "the file shrank while it was read";
+      ::close(fd);
+      throw Error(path + ": read failed (" + why + ")");
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
   return bytes;
 }
 

@@ -46,7 +46,8 @@ void run(const Opts& o) {
     nlohmann::ordered_json entry{{"image", o.images[i]}};
     if (!errors[i].empty()) {
       entry["error"] = errors[i];
-      if (!o.json) std::fprintf(stderr, "squeezenet: error: %s\n", errors[i].c_str());
+      // One image's failure is the run's one error line, printed on exit; of several, each gets its own.
+      if (!o.json && o.images.size() > 1) std::fprintf(stderr, "squeezenet: error: %s\n", errors[i].c_str());
     } else {
       const auto& preds = results[next++];
       entry["top"] = nlohmann::ordered_json::array();
@@ -71,6 +72,7 @@ void run(const Opts& o) {
   }
   std::size_t failed = 0;
   for (const auto& e : errors) failed += !e.empty();
+  if (failed > 0 && o.images.size() == 1) throw Error(errors[0]);
   if (failed > 0) throw Error(std::to_string(failed) + " of " + std::to_string(o.images.size()) + " images failed");
 }
 }  // namespace
