@@ -31,10 +31,14 @@ address() {
   replays=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/^/replay_/; s/\.cpp$//')
   # shellcheck disable=SC2086  # one target name per word
   configure_and_build build-asan address squeezenet_cli unit_tests parity_tests classify_image $replays
-  # Not here: tests of what this stage does not build (the Python and shared-library front ends, the install), and
-  # the SIGKILL test, which checks files on disk, not memory, and trains for minutes under ASan.
+  # Not here: tests of what this stage does not build (the Python and shared-library front ends, the install, the
+  # oneDNN peer); the SIGKILL test, which checks files on disk, not memory, and trains for minutes under ASan; and
+  # the MPI test: Open MPI's initialisation keeps allocations it never frees, in plugins it unloads at MPI_Finalize,
+  # so LeakSanitizer fails every rank and no suppression by library name can match them. With detect_leaks=0 it
+  # runs clean under ASan + UBSan (121 s), too long for CI's budget:
+  #   ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build-asan -R '^distributed_tests$'
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 1800 \
-    -E '^(python_tests|shared_library_exports_only_the_api|installed_package_examples|capi_from_c|fault_kill_training)$'
+    -E '^(python_tests|shared_library_exports_only_the_api|installed_package_examples|capi_from_c|fault_kill_training|distributed_tests|onednn_bench_.*)$'
   scripts/cli_smoke.sh build-asan/squeezenet
   /usr/bin/python3 scripts/mutation_test.py build-asan/squeezenet --count "${MUTANTS:-240}"
 }
