@@ -47,6 +47,21 @@ std::string base64_decode(const std::string& text, std::size_t index) {
   return out;
 }
 
+// How many images a BYTES shape holds. [N, k] holds N * k, so every dimension counts against `max_batch`, and the
+// product is refused as soon as it passes it: before any string is decoded, and before it could overflow.
+int64_t images_in(const std::vector<int64_t>& shape, int max_batch) {
+  if (shape.empty()) throw Error("inputs[0].shape is empty: BYTES images are [N]");
+  int64_t n = 1;
+  for (const int64_t d : shape) {
+    if (d < 1) throw Error("inputs[0].shape holds no image");
+    if (d > max_batch || n * d > max_batch)
+      throw Error("inputs[0].shape holds more images than the " + std::to_string(max_batch) +
+                  " one request may carry (--max-batch)");
+    n *= d;
+  }
+  return n;
+}
+
 std::vector<int64_t> read_shape(const json& input) {
   const json& shape = input.at("shape");
   if (!shape.is_array()) throw Error("inputs[0].shape must be an array of integers");
@@ -95,13 +110,12 @@ InferRequest parse_infer_request(const std::string& body, const ServedModel& mod
     const std::string name = input.at("name").get<std::string>();
     const std::string datatype = input.at("datatype").get<std::string>();
     const std::vector<int64_t> shape = read_shape(input);
-    const std::string batch_rule = "a batch of 1 to " + std::to_string(max_batch);
     if (datatype == "FP32") {
       const int64_t s = model.input_size;
       if (name != kTensorInput) throw Error("FP32 input must be named '" + std::string(kTensorInput) + "'");
       if (shape.size() != 4 || shape[0] < 1 || shape[0] > max_batch || shape[1] != 3 || shape[2] != s || shape[3] != s)
-        throw Error("inputs[0].shape must be [N, 3, " + std::to_string(s) + ", " + std::to_string(s) + "], " +
-                    batch_rule);
+        throw Error("inputs[0].shape must be [N, 3, " + std::to_string(s) + ", " + std::to_string(s) + "], a batch of 1 to " +
+                    std::to_string(max_batch));
       const std::size_t count = static_cast<std::size_t>(numel_of(shape));
       std::vector<float> values;
       values.reserve(count);
@@ -112,12 +126,12 @@ InferRequest parse_infer_request(const std::string& body, const ServedModel& mod
       req.tensor = Tensor(shape, values.data());
     } else if (datatype == "BYTES") {
       if (name != kImageInput) throw Error("BYTES input must be named '" + std::string(kImageInput) + "'");
-      if (shape.empty() || shape[0] < 1 || shape[0] > max_batch) throw Error("inputs[0].shape: " + batch_rule);
+      const int64_t count = images_in(shape, max_batch);
       std::vector<std::string> encoded;
       flatten_strings(input.at("data"), encoded);
-      if (static_cast<int64_t>(encoded.size()) != numel_of(shape))
+      if (static_cast<int64_t>(encoded.size()) != count)
         throw Error("inputs[0].data holds " + std::to_string(encoded.size()) + " strings, the shape " +
-                    std::to_string(numel_of(shape)));
+                    std::to_string(count));
       for (std::size_t i = 0; i < encoded.size(); ++i) req.images.push_back(base64_decode(encoded[i], i));
     } else {
       throw Error("inputs[0].datatype '" + datatype.substr(0, 16) + "' is not supported: FP32 or BYTES");

@@ -75,6 +75,31 @@ TEST(ServeKserve, RejectsBadRequestsWithAMessage) {
             std::string::npos);
 }
 
+// [N, k] holds N * k images: the bound is on the product, checked from the shape before any string is looked at
+// (the data below is not even base64).
+TEST(ServeKserve, BoundsTheImagesOfABytesShape) {
+  ServedModel model;
+  const auto message = [&](const std::string& shape) {
+    try {
+      parse_infer_request(R"({"inputs": [{"name": "image", "datatype": "BYTES", "shape": )" + shape +
+                              R"(, "data": ["?"]}]})",
+                          model, 4);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string refused = "inputs[0].shape holds more images than the 4 one request may carry (--max-batch)";
+  EXPECT_EQ(message("[2, 3]"), refused);
+  EXPECT_EQ(message("[1, 5]"), refused);
+  EXPECT_EQ(message("[1, 4611686018427387904, 4]"), refused);  // a product past int64
+  EXPECT_EQ(message("[2, 0]"), "inputs[0].shape holds no image");
+  EXPECT_EQ(message("[]"), "inputs[0].shape is empty: BYTES images are [N]");
+  // Within the bound the shape passes, and the strings are what is checked next.
+  EXPECT_NE(message("[2, 2]").find("holds 1 strings, the shape 4"), std::string::npos);
+  EXPECT_NE(message("[1, 1]").find("not base64"), std::string::npos);
+}
+
 TEST(ServeKserve, DecodesBase64Images) {
   ServedModel model;
   const InferRequest r = parse_infer_request(

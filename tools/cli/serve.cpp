@@ -50,7 +50,8 @@ void register_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
   o->precision.add_option(*cmd);
-  cmd->add_option("--max-batch", o->server.batcher.max_batch, "Images per forward at most")
+  cmd->add_option("--max-batch", o->server.batcher.max_batch,
+                  "Images per forward at most, and per KServe request (a BYTES input [N, k] holds N * k)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("--max-delay-ms", o->server.batcher.max_delay_ms, "How long the first image waits for others")
