@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <new>
 
 #include "squeezenet/visualize.h"
 
@@ -11,6 +12,18 @@ namespace squeezenet::serve {
 namespace {
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// In a catch block: records the exception being handled as the job's failure.
+void fail(JobResult& r) {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    r.error = kOutOfMemory;
+    r.error_status = 503;
+  } catch (const std::exception& e) {
+    r.error = e.what();
+  }
 }
 }  // namespace
 
@@ -141,8 +154,8 @@ void Batcher::run_chunk(std::span<std::unique_ptr<Job>> chunk, Engine& lane, int
     try {
       inputs[i] = preprocess(decode_image_bytes(chunk[i]->bytes, chunk[i]->name, options_.limits), preset);
       good.push_back(i);
-    } catch (const std::exception& e) {
-      results[i].error = e.what();
+    } catch (const std::exception&) {
+      fail(results[i]);
     }
     results[i].decode_ms = ms_between(t0, Clock::now());
     results[i].queue_ms = ms_between(chunk[i]->enqueued, start);
@@ -165,8 +178,8 @@ void Batcher::run_chunk(std::span<std::unique_ptr<Job>> chunk, Engine& lane, int
         r.inference_ms = inference_ms;
         r.batch_size = batch_size;
       }
-    } catch (const std::exception& e) {  // out of memory: the chunk fails, the server goes on
-      for (const std::size_t i : good) results[i].error = e.what();
+    } catch (const std::exception&) {  // out of memory: the chunk fails, the server goes on
+      for (const std::size_t i : good) fail(results[i]);
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -191,8 +204,8 @@ void Batcher::run_lone_image(Job& job, Clock::time_point start) {
     r.batch_size = 1;
     metrics_.batch(1);
     metrics_.stage(Stage::inference, r.inference_ms / 1000);
-  } catch (const std::exception& e) {
-    r.error = e.what();
+  } catch (const std::exception&) {
+    fail(r);
   }
   job.done.set_value(std::move(r));
 }
@@ -214,8 +227,8 @@ void Batcher::run_cam(Job& job) {
     r.png = encode_png(overlay_heatmap(image, clf.class_activation_map(image, r.cam_class), seen));
     r.inference_ms = ms_between(t0, Clock::now());
     r.batch_size = 1;
-  } catch (const std::exception& e) {
-    r.error = e.what();
+  } catch (const std::exception&) {
+    fail(r);
   }
   job.done.set_value(std::move(r));
 }
@@ -230,8 +243,8 @@ void Batcher::run_tensor(Job& job) {
     r.batch_size = static_cast<int>(job.input.dim(0));
     metrics_.batch(r.batch_size);
     metrics_.stage(Stage::inference, r.inference_ms / 1000);
-  } catch (const std::exception& e) {
-    r.error = e.what();
+  } catch (const std::exception&) {
+    fail(r);
   }
   job.done.set_value(std::move(r));
 }

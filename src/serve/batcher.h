@@ -44,8 +44,13 @@ Tensor forward_in_chunks(const Forward& forward, const Tensor& batch, int64_t cl
 Forward forward_of(Classifier& classifier);
 Forward forward_of(Engine& engine);
 
+// What a request that ran out of memory is told (with 503): the server's state, not the input's fault, so a client
+// or a load balancer may try again.
+inline constexpr const char* kOutOfMemory = "out of memory while serving this request; try again later";
+
 struct JobResult {
-  std::string error;  // non-empty: the input is bad (a 400), with the message the CLI would print
+  std::string error;       // non-empty: the job failed, with the message the CLI would print
+  int error_status = 400;  // the input is bad (400), or memory ran out (503)
   Tensor logits;      // [N, classes]
   std::string png;    // cam jobs: the heat map over the image
   int cam_class = -1;

@@ -56,6 +56,18 @@ void reply_error(httplib::Response& res, int status, const std::string& message)
   reply(res, status, {{"error", message}});
 }
 
+// 503s invite the client back: a full queue, or memory that ran out.
+void reply_unavailable(httplib::Response& res, const std::string& message) {
+  res.set_header("Retry-After", "1");
+  reply_error(res, 503, message);
+}
+
+// A failed job: 400 for a bad input, 503 when memory ran out.
+void reply_failure(httplib::Response& res, const JobResult& r) {
+  if (r.error_status == 503) return reply_unavailable(res, r.error);
+  reply_error(res, r.error_status, r.error);
+}
+
 class Service {
  public:
   explicit Service(const ServerOptions& options) : options_(options) {
@@ -135,7 +147,8 @@ class Service {
 
   // Reads the body through httplib's content reader, so that no form parsing of its own (and its 8 KB limit on
   // url-encoded bodies, curl's default Content-Type) applies; the length was checked from the headers already.
-  // A failure inside the handler answers 500 with its message instead of reaching the HTTP library.
+  // A failure inside the handler answers 500 with its message (503 when memory ran out) instead of reaching the HTTP
+  // library.
   static httplib::Server::HandlerWithContentReader guard(Handler handler) {
     return [handler](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
       Upload body;
@@ -164,6 +177,8 @@ class Service {
       if (!complete) return reply_error(res, 400, "the request body ended early or did not arrive in time");
       try {
         handler(req, res, body);
+      } catch (const std::bad_alloc&) {
+        reply_unavailable(res, kOutOfMemory);
       } catch (const std::exception& e) {
         reply_error(res, 500, e.what());
       }
@@ -236,8 +251,7 @@ class Service {
   std::optional<std::future<JobResult>> submit(std::unique_ptr<Job> job, httplib::Response& res) {
     auto future = batcher_->submit(std::move(job));
     if (!future) {
-      res.set_header("Retry-After", "1");
-      reply_error(res, 503, "server busy: the queue of " + std::to_string(options_.batcher.queue) + " is full");
+      reply_unavailable(res, "server busy: the queue of " + std::to_string(options_.batcher.queue) + " is full");
     }
     return future;
   }
@@ -264,7 +278,7 @@ class Service {
     auto future = submit(image_job(body, model, Job::Kind::image), res);
     if (!future) return;
     const JobResult r = future->get();
-    if (!r.error.empty()) return reply_error(res, 400, r.error);
+    if (!r.error.empty()) return reply_failure(res, r);
     ordered_json list = ordered_json::array();
     for (const Prediction& p : top_k(softmax(r.logits).data(), model->classes, top))
       list.push_back({{"index", p.index}, {"name", class_name(p.index, model->classes)}, {"probability", p.score}});
@@ -286,7 +300,7 @@ class Service {
     auto future = submit(image_job(body, model, Job::Kind::cam), res);
     if (!future) return;
     const JobResult r = future->get();
-    if (!r.error.empty()) return reply_error(res, 400, r.error);
+    if (!r.error.empty()) return reply_failure(res, r);
     res.set_header("X-Class-Index", std::to_string(r.cam_class));
     res.set_header("X-Class-Name", class_name(r.cam_class, model->classes));
     res.set_content(r.png, "image/png");
@@ -322,7 +336,7 @@ class Service {
     for (auto& f : futures) results.push_back(f.get());
     if (futures.size() < jobs) return;  // 503 already set
     for (const JobResult& r : results)
-      if (!r.error.empty()) return reply_error(res, 400, r.error);
+      if (!r.error.empty()) return reply_failure(res, r);
     const int64_t classes = results.front().logits.dim(1);
     Tensor logits({static_cast<int64_t>(request.images.empty() ? results.front().logits.dim(0) : jobs), classes});
     int64_t row = 0;

@@ -5,6 +5,7 @@ import concurrent.futures
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -245,6 +246,43 @@ def test_full_queue_answers_503_with_retry_after():
         codes = [a[0] for a in answers]
         assert set(codes) <= {200, 503} and 200 in codes and 503 in codes
         assert all(h["Retry-After"] == "1" for c, h, _ in answers if c == 503)
+    finally:
+        assert s.stop()[0] == 0
+
+
+def flat_png(side):
+    """A real side x side RGB PNG of one colour: a few hundred KB that decode to 3 * side**2 bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = (b"\x00" + b"\x80" * (3 * side)) * side
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+
+
+def test_running_out_of_memory_answers_503_and_serving_goes_on():
+    # A real allocation failure: the running server's address space is capped a little above what it uses, then
+    # sent an image within every input limit whose pixels need more than that.
+    s = Server("--threads", "1", "--no-access-log")
+    try:
+        maps = read(f"/proc/{s.proc.pid}/maps")
+        if b"libasan" in maps or b"libtsan" in maps:
+            pytest.skip("a sanitizer's operator new reports running out of memory as a fatal error, not bad_alloc")
+        good = read(IMAGES[1])
+        assert s.request("/v1/classify", good)[0] == 200  # every lazy allocation of a request is made
+        with open(f"/proc/{s.proc.pid}/status") as f:
+            vm_kb = int(re.search(r"VmSize:\s+(\d+) kB", f.read()).group(1))
+        _, hard = resource.prlimit(s.proc.pid, resource.RLIMIT_AS)
+        resource.prlimit(s.proc.pid, resource.RLIMIT_AS, (vm_kb * 1024 + (48 << 20), hard))
+        big = flat_png(6000)  # 36 megapixels, under the 40 allowed: 108 MB of RGB
+        status, headers, body = s.request("/v1/classify", big)
+        assert status == 503, body
+        assert json.loads(body) == {"error": "out of memory while serving this request; try again later"}
+        assert headers["Retry-After"] == "1"
+        status, _, body = s.request("/v1/classify?top=1", good)
+        assert status == 200 and json.loads(body)["top"][0]["name"] == cli_top([IMAGES[1]], 1)[IMAGES[1]][0]["name"]
     finally:
         assert s.stop()[0] == 0
 
