@@ -197,7 +197,10 @@ TrainResult train(Model& model, const TrainOptions& o) {
   const LabelledFolder train_set = scan_labelled_folder(o.train_dir);
   const LabelledFolder val_set = scan_labelled_folder(o.val_dir);
   check_datasets(train_set, val_set, model.config().num_classes, o.train_dir, o.val_dir);
-  if (lead) std::filesystem::create_directories(o.out_dir);
+  if (lead) {
+    std::filesystem::create_directories(o.out_dir);
+    remove_stale_temporaries(o.out_dir);  // what a run killed mid-write left
+  }
   const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors", best_path = o.out_dir + "/best.safetensors";
   const std::string csv_path = o.out_dir + "/metrics.csv", plot_path = o.out_dir + "/curves.png";
 

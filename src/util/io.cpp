@@ -1,13 +1,16 @@
 #include "util/io.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <random>
+#include <regex>
 
 #include "squeezenet/error.h"
 
@@ -57,7 +60,8 @@ std::string read_file(const std::string& path, uint64_t max_bytes) {
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   const std::filesystem::path target(path);
   const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::string tmp =
+      (dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) throw Error(path + ": cannot create a temporary file beside it (" + std::strerror(errno) + ")");
   auto fail = [&](const char* step) {
@@ -93,6 +97,25 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+int remove_stale_temporaries(const std::string& dir) {
+  // mkstemp's six characters are letters and digits.
+  static const std::regex temporary(R"(\..+\.tmp-([0-9]{1,10})-[A-Za-z0-9]{6})");
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, temporary) || !entry.is_regular_file(ec) || entry.is_symlink(ec)) continue;
+    const long long pid = std::stoll(m[1]);
+    // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it exists, owned by another user).
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max() || pid == ::getpid() ||
+        ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;
+    removed += ::unlink(entry.path().c_str()) == 0;
+  }
+  return removed;
 }
 
 bool is_directory(const std::string& path) {

@@ -10,7 +10,14 @@ std::string read_file(const std::string& path, uint64_t max_bytes = uint64_t{1} 
 
 // Temporary file in the same folder, written, fsync'ed, renamed over `path`, folder fsync'ed: a reader
 // sees the old file or the new one, never a torn one, even when the process is killed half-way.
+// The temporary is named ".<name>.tmp-<pid>-XXXXXX", after the process writing it.
 void write_file_atomic(const std::string& path, std::string_view bytes);
+
+// Removes from `dir` the temporaries write_file_atomic left when its process was killed mid-write: regular files
+// named exactly as it names them whose process is gone. Anything else, a live writer's temporary included, stays.
+// (A writer on another machine sharing the folder would look gone: run one writer per folder.) Returns how many
+// it removed.
+int remove_stale_temporaries(const std::string& dir);
 
 bool is_directory(const std::string& path);
 
