@@ -3,12 +3,7 @@
 # each bad one is reported in one line naming it, every good one is still classified, and the run ends with
 # exit status 1 (or 0 when nothing went missing) — never a hang or a crash.
 #   tests/faults/classify_bad_files.sh CLI
-set -euo pipefail
-cli="$(realpath "$1")"
-data="${SQUEEZENET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-weights="$data/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net"
+source "$(dirname "$0")/common.sh"
 images="$data/imagenet-sample-1000"
 dir="$work/folder"
 mkdir -p "$dir"

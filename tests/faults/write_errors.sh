@@ -5,19 +5,9 @@
 # The full disk and the read-only folder are a 64 KiB tmpfs and a read-only tmpfs in a private mount namespace
 # (unshare -m), so they work as root, whom permissions do not stop; where namespaces are not allowed those two
 # cases are skipped with a message.
-set -euo pipefail
-cli="$(realpath "$1")"
-data="${SQUEEZENET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-weights="$data/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net"
+source "$(dirname "$0")/common.sh"
 image="$data/imagenet-sample-1000/n01531178_goldfinch.JPEG"
-mkdir -p "$work/data"/{train,val}/{ants,bees}
-for split in train val; do
-  for cls in ants bees; do
-    cp "$(find "$data/hymenoptera_data/$split/$cls" -name '*.jpg' | sort | head -1)" "$work/data/$split/$cls/"
-  done
-done
+small_hymenoptera "$work/data" 1
 
 # expect_one_line_error WHAT CAUSE DIR -- COMMAND...: COMMAND writing into DIR must fail with status 1 and one
 # error line, its last on stderr (training's progress lines may come before), that names the cause, and leave
@@ -34,7 +24,7 @@ expect_one_line_error() {
     cat "$work/err"
     exit 1
   fi
-  if find "$dir" -name '.*tmp-*' | grep -q .; then
+  if temporaries_in "$dir" | grep -q .; then
     echo "FAILED: $what: a temporary file was left in $dir"
     exit 1
   fi
@@ -58,7 +48,7 @@ if ! unshare -m true 2>/dev/null; then
   exit 0
 fi
 mkdir -p "$work/full" "$work/ro"
-export -f expect_one_line_error commands
+export -f expect_one_line_error commands temporaries_in
 export cli weights image work
 unshare -m bash -euo pipefail -c '
   mount -t tmpfs -o size=64k tmpfs "$work/full"
