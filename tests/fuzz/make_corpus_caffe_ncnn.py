@@ -16,6 +16,7 @@ import os
 import struct
 
 import numpy as np
+from seed_corpus import write_seeds
 
 # torchvision's Fire(inplanes, squeeze, expand1x1, expand3x3) lists and the fires after which a max pool
 # comes, as numbered in the Caffe names (fire2 .. fire9).
@@ -146,32 +147,25 @@ def main():
     ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA"))
     args = ap.parse_args()
     rng = np.random.default_rng(20240917)
-    caffe_dir, ncnn_dir = os.path.join(args.out, "fuzz_caffemodel"), os.path.join(args.out, "fuzz_ncnn")
-    os.makedirs(caffe_dir, exist_ok=True)
-    os.makedirs(ncnn_dir, exist_ok=True)
-
-    def save(folder, name, data):
-        with open(os.path.join(folder, name), "wb") as f:
-            f.write(data)
-
+    caffe_seeds, ncnn_seeds = {}, {}
     for arch in ARCHS:
         rows = convs(arch, 1)
         params = weights(rng, rows)
-        save(caffe_dir, f"{arch}.caffemodel", caffemodel(rows, params, v1=False))
-        save(caffe_dir, f"{arch}_v1.caffemodel", caffemodel(rows, params, v1=True))
-        save(caffe_dir, f"{arch}_first3.caffemodel", caffemodel(rows[:3], params[:3], v1=False))
+        caffe_seeds[f"{arch}.caffemodel"] = caffemodel(rows, params, v1=False)
+        caffe_seeds[f"{arch}_v1.caffemodel"] = caffemodel(rows, params, v1=True)
+        caffe_seeds[f"{arch}_first3.caffemodel"] = caffemodel(rows[:3], params[:3], v1=False)
         for fp16 in (True, False):
             for caffe_names in (True, False):
                 tag = ("fp16" if fp16 else "fp32") + ("_caffe" if caffe_names else "_pnnx")
-                save(ncnn_dir, f"{arch}_{tag}.ncnn", pack_ncnn(*ncnn_model(arch, rows, params, fp16, caffe_names)))
+                ncnn_seeds[f"{arch}_{tag}.ncnn"] = pack_ncnn(*ncnn_model(arch, rows, params, fp16, caffe_names))
     small = [np.ones((2, 3, 3, 3), "<f4"), np.ones(2, "<f4")]
-    save(caffe_dir, "one_conv.caffemodel", caffemodel([("c", 2, 3, 3, 1, 0)], [small], v1=False))
-    save(caffe_dir, "inner_product.caffemodel",
-         field(100, field(1, b"fc") + field(2, b"InnerProduct") + field(7, blob(small[1], False))))
-    save(caffe_dir, "empty.caffemodel", b"")
+    caffe_seeds["one_conv.caffemodel"] = caffemodel([("c", 2, 3, 3, 1, 0)], [small], v1=False)
+    caffe_seeds["inner_product.caffemodel"] = field(
+        100, field(1, b"fc") + field(2, b"InnerProduct") + field(7, blob(small[1], False)))
+    caffe_seeds["empty.caffemodel"] = b""
     one = b"7767517\n2 2\nInput in 0 1 in\nConvolution c 1 1 in out 0=2 1=3 5=1 6=54 9=1 -23310=1,0.0\n"
-    save(ncnn_dir, "one_conv.ncnn", pack_ncnn(one, struct.pack("<I", 0) + small[0].tobytes() + small[1].tobytes()))
-    save(ncnn_dir, "magic_only.ncnn", pack_ncnn(b"7767517\n", b""))
+    ncnn_seeds["one_conv.ncnn"] = pack_ncnn(one, struct.pack("<I", 0) + small[0].tobytes() + small[1].tobytes())
+    ncnn_seeds["magic_only.ncnn"] = pack_ncnn(b"7767517\n", b"")
 
     if args.data:
         for folder, stem in [("pnnx-ncnn-torchvision-squeezenet1.1-fp16", "squeezenet_v1.1.ncnn"),
@@ -179,8 +173,9 @@ def main():
             base = os.path.join(args.data, folder, stem)
             if os.path.exists(base + ".param"):
                 with open(base + ".param", "rb") as p, open(base + ".bin", "rb") as b:
-                    save(ncnn_dir, f"real_{folder}.ncnn", pack_ncnn(p.read(), b.read()))
-    print(f"wrote {len(os.listdir(caffe_dir))} caffemodel and {len(os.listdir(ncnn_dir))} ncnn seeds under {args.out}")
+                    ncnn_seeds[f"real_{folder}.ncnn"] = pack_ncnn(p.read(), b.read())
+    write_seeds(args.out, "fuzz_caffemodel", caffe_seeds)
+    write_seeds(args.out, "fuzz_ncnn", ncnn_seeds)
 
 
 if __name__ == "__main__":

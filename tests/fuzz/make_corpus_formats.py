@@ -6,6 +6,7 @@ import os
 import struct
 
 import numpy as np
+from seed_corpus import write_seeds
 
 
 def safetensors(tensors, meta=None):
@@ -55,10 +56,7 @@ def main():
         seeds["fuzz_deep_compression"]["full"] = data
         seeds["fuzz_deep_compression"]["head"] = data[:4096]
     for target, files in seeds.items():
-        os.makedirs(os.path.join(args.out, target), exist_ok=True)
-        for name, blob in files.items():
-            with open(os.path.join(args.out, target, name), "wb") as f:
-                f.write(blob)
+        write_seeds(args.out, target, files)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from make_image_fixtures import png_bytes  # noqa: E402  (the PNG writer for what PIL cannot write)
+from seed_corpus import write_seeds  # noqa: E402
 
 SEED = 1602
 
@@ -22,8 +23,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    out = os.path.join(args.out, "fuzz_image")
-    os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(SEED)
     # A gradient with noise: compresses to a few hundred bytes but exercises every code path of the decoders.
     y, x = np.mgrid[0:12, 0:17]
@@ -57,10 +56,7 @@ def main():
     seeds["rgba16.png"] = png_bytes(np.dstack([rgb, grey]).astype(np.uint16) * 250, 16, 6)
     seeds["la16.png"] = png_bytes(np.dstack([grey, grey]).astype(np.uint16) * 256, 16, 4)
     seeds["palette2_short.png"] = png_bytes(grey >> 6, 2, 3, palette=[[255, 0, 0], [0, 255, 0]])
-    for name, data in seeds.items():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(data)
-    print(f"{len(seeds)} seeds in {out}")
+    write_seeds(args.out, "fuzz_image", seeds)
 
 
 if __name__ == "__main__":

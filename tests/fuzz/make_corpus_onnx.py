@@ -21,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 from onnx_layouts import zoo_graph  # noqa: E402
+from seed_corpus import write_seeds  # noqa: E402
 
 
 def seeded(arch, pad=0):
@@ -55,12 +56,10 @@ def main():
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
-    out = os.path.join(args.out, "fuzz_onnx")
-    os.makedirs(out, exist_ok=True)
+    seeds = {}
 
     def save(name, m):
-        with open(os.path.join(out, name + ".onnx"), "wb") as f:
-            f.write(m if isinstance(m, bytes) else m.SerializeToString())
+        seeds[name + ".onnx"] = m if isinstance(m, bytes) else m.SerializeToString()
 
     for arch in ("squeezenet1_0", "squeezenet1_1"):
         for opset in (9, 13):
@@ -78,7 +77,7 @@ def main():
                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w, b])
     save("one_conv", helper.make_model(one_conv))
     save("empty", b"")
-    print(f"wrote {len(os.listdir(out))} onnx seeds under {out}")
+    write_seeds(args.out, "fuzz_onnx", seeds)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
 from make_hostile_pickles import py2_legacy  # noqa: E402
+from seed_corpus import write_seeds  # noqa: E402
 
 
 def saved(obj, legacy=False):
@@ -68,10 +69,7 @@ def main():
         'empty': rezipped(None, zipfile.ZIP_STORED),
     }
     for target, files in seeds.items():
-        os.makedirs(os.path.join(out, target), exist_ok=True)
-        for name, blob in files.items():
-            with open(os.path.join(out, target, name), 'wb') as f:
-                f.write(blob)
+        write_seeds(out, target, files)
 
 
 if __name__ == '__main__':

@@ -12,10 +12,10 @@ import argparse
 import base64
 import io
 import json
-import os
 
 import numpy as np
 from PIL import Image
+from seed_corpus import write_seeds
 
 SEED = 1614
 
@@ -98,12 +98,7 @@ def main():
         "fuzz_http": http_seeds(rng),
     }
     for target, seeds in corpora.items():
-        out = os.path.join(args.out, target)
-        os.makedirs(out, exist_ok=True)
-        for name, data in seeds.items():
-            with open(os.path.join(out, name), "wb") as f:
-                f.write(data)
-        print(f"{len(seeds)} seeds in {out}")
+        write_seeds(args.out, target, seeds)
 
 
 if __name__ == "__main__":

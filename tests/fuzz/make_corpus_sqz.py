@@ -9,10 +9,10 @@ that need escape symbols, a one-symbol table), from a fixed seed.
 import argparse
 import hashlib
 import heapq
-import os
 import struct
 
 import numpy as np
+from seed_corpus import write_seeds
 
 
 def huffman_lengths(counts):
@@ -108,10 +108,7 @@ def main():
         "escapes": sqz({}, [record("e.weight", list(long_gaps.shape), 2, coded(long_gaps, codebook, True))]),
         "one_symbol": sqz({}, [record("f.weight", [3, 3], 2, coded(np.full((3, 3), codebook[2], "<f4"), codebook, False))]),
     }
-    os.makedirs(os.path.join(args.out, "fuzz_sqz"), exist_ok=True)
-    for name, blob in seeds.items():
-        with open(os.path.join(args.out, "fuzz_sqz", name), "wb") as f:
-            f.write(blob)
+    write_seeds(args.out, "fuzz_sqz", seeds)
 
 
 if __name__ == "__main__":
