@@ -7,6 +7,7 @@
 #   bench/serve_batching.sh [ROUNDS [SECONDS [CLIENTS]]]   (defaults 5, 20, 32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/serve_common.sh
 ROUNDS="${1:-5}"
 SECONDS_PER_RUN="${2:-20}"
 CLIENTS="${3:-32}"
@@ -23,8 +24,6 @@ PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; true' EXIT
 RATES=$(mktemp)
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 # Mean of a histogram from /metrics: its _sum over its _count, times $2.
 mean_of() { awk -v n="$1" -v k="$2" '$1 == n "_sum" {s = $2} $1 == n "_count" {c = $2} END {printf "%.1f", c ? s / c * k : 0}'; }
 # Forward time per image: the inference histogram's sum over the images in batches (the batch histogram's sum).
@@ -34,7 +33,7 @@ forward_per_image() {
 }
 
 run() {  # max_batch
-  local port out metrics rps
+  local port out metrics
   port=$(free_port)
   "$CLI" serve --weights "sq11=$WEIGHTS" --host 127.0.0.1 --port "$port" --threads "$THREADS" --no-access-log \
     --max-batch "$1" 2>/dev/null &
@@ -45,19 +44,15 @@ run() {  # max_batch
     "http://127.0.0.1:$port/v1/classify")
   metrics=$(curl -sf "http://127.0.0.1:$port/metrics")
   kill -TERM "$PID"; wait "$PID" || true; PID=""
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  echo "$1 $rps" >>"$RATES"
-  printf "| %s | %s | %s | %s | %s ms | %s ms | %s | %s |\n" "$1" "$rps" \
-    "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
+  wrk_figures "$out"
+  echo "$1 $RPS" >>"$RATES"
+  printf "| %s | %s | %s | %s | %s ms | %s ms | %s | %s |\n" "$1" "$RPS" "$P50" "$P99" \
     "$(mean_of squeezenet_decode_duration_seconds 1000 <<<"$metrics")" \
     "$(forward_per_image <<<"$metrics")" \
     "$(mean_of squeezenet_batch_size 1 <<<"$metrics")" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-has() { grep -qw "$1" /proc/cpuinfo && echo "$2"; }
-echo "CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), $(nproc) vCPU;" \
-  "$(has avx512f AVX-512) $(has avx512_vnni +VNNI) $(has avx512_bf16 +BF16) $(has amx_tile +AMX || echo 'no AMX');" \
-  "$CLIENTS clients, $SECONDS_PER_RUN s per run, $THREADS compute threads; $(date -u '+%F %H:%M UTC')"
+cpu_line "$CLIENTS clients, $SECONDS_PER_RUN s per run, $THREADS compute threads; $(date -u '+%F %H:%M UTC')"
 echo
 echo "| --max-batch | req/s | p50 | p99 | decode / image | forward / image | mean batch | load average |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---|"

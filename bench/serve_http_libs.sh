@@ -6,6 +6,7 @@
 #   scripts/install_deps.sh --bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/serve_common.sh
 ROUNDS="${1:-3}"
 SECONDS_PER_RUN="${2:-10}"
 CLIENTS="${3:-64}"
@@ -21,8 +22,6 @@ PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; true' EXIT
 RATES=$(mktemp)
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 run() {  # name command...
   local name=$1 port out
@@ -37,9 +36,9 @@ run() {  # name command...
     else
       out=$(wrk -t 2 -c "$CLIENTS" -d "${SECONDS_PER_RUN}s" --latency -s bench/serve_post.lua "http://127.0.0.1:$port/bytes")
     fi
-    echo "$name|$what|$(awk '/Requests\/sec/ {print $2}' <<<"$out")" >>"$RATES"
-    printf "| %s | %s | %s | %s | %s | %s |\n" "$name" "$what" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
-      "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    wrk_figures "$out"
+    echo "$name|$what|$RPS" >>"$RATES"
+    printf "| %s | %s | %s | %s | %s | %s |\n" "$name" "$what" "$RPS" "$P50" "$P99" "$(cut -d' ' -f1-3 /proc/loadavg)"
   done
   kill -TERM "$PID"; wait "$PID" || true; PID=""
 }
@@ -47,10 +46,7 @@ run() {  # name command...
 httplib_run() { exec "$OUT/hello_httplib" "$2" 256 "$1"; }
 mhd_run() { exec "$OUT/hello_mhd" "$1" "$(nproc)"; }
 
-has() { grep -qw "$1" /proc/cpuinfo && echo "$2"; }
-echo "CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), $(nproc) vCPU;" \
-  "$(has avx512f AVX-512) $(has avx512_vnni +VNNI) $(has avx512_bf16 +BF16) $(has amx_tile +AMX || echo 'no AMX');" \
-  "$CLIENTS keep-alive clients, $SECONDS_PER_RUN s per run; $(date -u '+%F %H:%M UTC')"
+cpu_line "$CLIENTS keep-alive clients, $SECONDS_PER_RUN s per run; $(date -u '+%F %H:%M UTC')"
 echo
 echo "| library | request | req/s | p50 | p99 | load average |"
 echo "|---|---|---:|---:|---:|---|"

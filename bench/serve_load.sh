@@ -8,6 +8,7 @@
 # 10 % hostile requests (bench/serve_hostile.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/serve_common.sh
 SECONDS_PER_RUN="${1:-120}"
 ROUNDS="${2:-3}"
 HOSTILE_SECONDS="${3:-120}"
@@ -27,8 +28,6 @@ RATES=bench/results/serve_load_rates.txt
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; true' EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 start_ours() {  # extra flags...
@@ -54,21 +53,17 @@ measure() {  # name concurrency
   local t0 c0 out
   t0=$(date +%s.%N); c0=$(cpu_ticks "$PID")
   out=$(wrk -t "$(( $2 < 2 ? 1 : 2 ))" -c "$2" -d "${SECONDS_PER_RUN}s" --timeout 30s --latency -s bench/serve_post.lua "$URL")
-  local cpu wall rss rps p50 p99 bad
+  local cpu wall rss bad
   cpu=$(( $(cpu_ticks "$PID") - c0 )); wall=$(echo "$(date +%s.%N) - $t0" | bc)
   rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out"); p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  wrk_figures "$out"
   bad=$(awk '/Non-2xx/ {print $5} /Socket errors/ {print "socket errors"}' <<<"$out" | paste -sd' ')
-  echo "$1|$2|$rps" >>"$RATES"
-  printf "| %s | %s | %s | %s | %s | %.0f %% | %s MiB | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" \
+  echo "$1|$2|$RPS" >>"$RATES"
+  printf "| %s | %s | %s | %s | %s | %.0f %% | %s MiB | %s | %s |\n" "$1" "$2" "$RPS" "$P50" "$P99" \
     "$(echo "$cpu / $(getconf CLK_TCK) / $wall * 100" | bc -l)" "$rss" "${bad:-0}" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
-has() { grep -qw "$1" /proc/cpuinfo && echo "$2"; }
-echo "CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), $(nproc) vCPU;" \
-  "$(has avx512f AVX-512) $(has avx512_vnni +VNNI) $(has avx512_bf16 +BF16) $(has amx_tile +AMX || echo 'no AMX');" \
-  "$SECONDS_PER_RUN s per run; $(date -u +%F)"
+cpu_line "$SECONDS_PER_RUN s per run; $(date -u +%F)"
 echo
 echo "| server | clients | req/s | p50 | p99 | server CPU (100 % = a core) | peak RSS | errors | load average |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|---:|"
