@@ -3,8 +3,9 @@
 #   address  unit, parity and CLI tests built with ASan + UBSan (-fno-sanitize-recover), LeakSanitizer on,
 #            then the CLI's main commands on real files, where a leak also fails, and MUTANTS (default 240)
 #            seeded mutants of every format the CLI reads (scripts/mutation_test.py) (build-asan/)
-#   thread   the tests that run engines, thread teams and the data loader in several threads, under TSan
-#            (build-tsan/; OpenMP is not used by what they run, so libgomp needs no TSan-aware build)
+#   thread   the tests that run engines, thread teams, the data loader and the server's batcher in several
+#            threads, under TSan (build-tsan/; OpenMP is not used by what they run, so libgomp needs no TSan-aware
+#            build). Not in CI: a third full build (about 29 minutes at nice 19 on 2 busy cores); run it by hand.
 #   fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) under ASan + UBSan, from its seed corpus
 #            plus the committed regression inputs (scripts/fuzz.sh, build-fuzz/)
 #   scripts/sanitize.sh [address] [thread] [fuzz]      (default: all three; each prints its time)
@@ -45,7 +46,7 @@ address() {
 
 thread() {
   configure_and_build build-tsan thread unit_tests
-  build-tsan/tests/unit_tests --gtest_filter='Concurrency.*:ThreadTeam.*:Engine.TwoEngines*'
+  build-tsan/tests/unit_tests --gtest_filter='Concurrency.*:ThreadTeam.*:Engine.TwoEngines*:ServeBatcher.*'
 }
 
 fuzz() { scripts/fuzz.sh "${FUZZ_SECONDS:-20}"; }

@@ -1,11 +1,16 @@
 // The server's pure parts: the cgroup quota, metric rendering, request labels, model specs, KServe parsing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "serve/cpu_quota.h"
 #include "serve/kserve.h"
 #include "serve/metrics.h"
 #include "serve/server.h"
 #include "squeezenet/error.h"
+#include "squeezenet/visualize.h"
+#include "util/rng.h"
 
 namespace squeezenet::serve {
 
@@ -109,6 +114,60 @@ TEST(ServeKserve, DecodesBase64Images) {
   EXPECT_EQ(r.images[1], "hello");
   ASSERT_EQ(r.outputs.size(), 1u);
   EXPECT_EQ(r.outputs[0].name, "classes");
+}
+
+// The batcher as the server drives it: several threads submit at once, batches are shared out among the compute
+// pool's single-threaded lanes, a lone image runs on the whole pool. Every answer must be its own image's, as one
+// engine alone computes it, and a bad image fails alone. The TSan build runs this (scripts/sanitize.sh thread).
+TEST(ServeBatcher, ConcurrentRequestsAreAnsweredAsOneEngineAlone) {
+  constexpr int kPool = 2, kClients = 4, kEach = 3;
+  const Model net(ModelConfig{Arch::squeezenet1_1, 10, 0.5f}, 5);
+  ServedModel model;
+  model.classifier = std::make_unique<Classifier>(net, Preset::torchvision, EngineOptions{.threads = kPool});
+  model.classes = 10;
+  for (int i = 0; i < kPool; ++i) model.lanes.emplace_back(model.classifier->model(), EngineOptions{.threads = 1});
+
+  Rng rng(14);
+  std::vector<std::string> images;
+  std::vector<Tensor> want;
+  Engine alone(model.classifier->model(), 1);
+  for (int i = 0; i < kClients * kEach; ++i) {
+    Image im{24 + i, 20 + 2 * i, {}};
+    im.rgb.resize(static_cast<std::size_t>(im.width) * im.height * 3);
+    for (auto& p : im.rgb) p = static_cast<uint8_t>(rng.next());
+    images.push_back(encode_png(im));
+    want.push_back(alone.forward(preprocess(im, Preset::torchvision)));
+  }
+  images[5] = "not an image";
+
+  Metrics metrics;
+  Batcher batcher(BatcherOptions{.max_batch = 8, .max_delay_ms = 200, .threads = kPool}, metrics);
+  std::vector<JobResult> got(images.size());
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c)
+    clients.emplace_back([&, c] {
+      for (int k = 0; k < kEach; ++k) {
+        const std::size_t i = static_cast<std::size_t>(c * kEach + k);
+        auto job = std::make_unique<Job>();
+        job->model = &model;
+        job->bytes = images[i];
+        job->name = "image " + std::to_string(i);
+        got[i] = batcher.submit(std::move(job))->get();
+      }
+    });
+  for (auto& t : clients) t.join();
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (i == 5) {
+      EXPECT_EQ(got[i].error_status, 400);
+      EXPECT_NE(got[i].error.find("image 5"), std::string::npos) << got[i].error;
+      continue;
+    }
+    ASSERT_EQ(got[i].error, "") << i;
+    ASSERT_EQ(got[i].logits.numel(), 10) << i;
+    for (int k = 0; k < 10; ++k) EXPECT_NEAR(got[i].logits.data()[k], want[i].data()[k], 1e-4f) << i;
+  }
+  // The clients' requests met in batches, shared among the lanes (the first waits up to 200 ms for others).
+  EXPECT_TRUE(std::any_of(got.begin(), got.end(), [](const JobResult& r) { return r.batch_size > 1; }));
 }
 
 }  // namespace squeezenet::serve
