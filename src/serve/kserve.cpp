@@ -114,8 +114,8 @@ InferRequest parse_infer_request(const std::string& body, const ServedModel& mod
       const int64_t s = model.input_size;
       if (name != kTensorInput) throw Error("FP32 input must be named '" + std::string(kTensorInput) + "'");
       if (shape.size() != 4 || shape[0] < 1 || shape[0] > max_batch || shape[1] != 3 || shape[2] != s || shape[3] != s)
-        throw Error("inputs[0].shape must be [N, 3, " + std::to_string(s) + ", " + std::to_string(s) + "], a batch of 1 to " +
-                    std::to_string(max_batch));
+        throw Error("inputs[0].shape must be [N, 3, " + std::to_string(s) + ", " + std::to_string(s) +
+                    "], a batch of 1 to " + std::to_string(max_batch));
       const std::size_t count = static_cast<std::size_t>(numel_of(shape));
       std::vector<float> values;
       values.reserve(count);
