@@ -326,8 +326,8 @@ TrainResult train(Model& model, const TrainOptions& o) {
         // Every rank sums every micro-batch, an empty slice too (the epoch's last batch may leave a rank none).
         const profile::Scope reduce("step", "allreduce");
         stop = sum_over_ranks(step_grads.block(), ranks, flat, g_stop) || stop;
-        step_grads.push();
       }
+      step_grads.push();
       const bool boundary = (b + 1) % o.iter_size == 0 || b + 1 == batches;
       if (boundary) {
         lr = schedule.lr_at(step);
