@@ -18,6 +18,7 @@
 #include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
+#include "train/loss.h"
 #include "train/pairwise_sum.h"
 #include "train/plot.h"
 #include "train/profile.h"
@@ -311,8 +312,8 @@ TrainResult train(Model& model, const TrainOptions& o) {
           return bp.forward(batch.images, true, dropout_seed, batch.samples);
         }();
         const auto n = static_cast<int64_t>(batch.labels.size());
-        const auto share = static_cast<float>(static_cast<double>(images_in_step(b)) / static_cast<double>(n));
-        const LossResult r = cross_entropy(logits, batch.labels, o.label_smoothing, share);
+        const LossResult r =
+            cross_entropy_over(logits, batch.labels, o.label_smoothing, static_cast<double>(images_in_step(b)));
         {
           const profile::Scope backward("step", "backward");
           bp.backward(r.grad, step_grads.block());

@@ -1,6 +1,6 @@
 """Data-parallel training over MPI: 2 ranks x batch 4, 4 ranks x 2, 2 ranks x 2 with --iter-size 2 and batch 4
-with --iter-size 2, each against 1 process x batch 8; checkpoints taken up by another number of ranks; a rank
-killed mid-epoch.
+with --iter-size 2, each against 1 process x batch 8; an epoch whose last batch splits unevenly over the ranks;
+checkpoints taken up by another number of ranks; a rank killed mid-epoch.
 
 Equality. A step's gradient is the sum of one gradient per image, in the aligned pairwise tree over the images'
 index in the step (src/train/pairwise_sum.h). One image's forward and backward are the same bits whatever batch
@@ -13,6 +13,7 @@ max-pool windows and grew to 2-4 % after 10 steps; a test allowing a bound could
 """
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -28,10 +29,10 @@ WEIGHTS = os.path.join(DATA, "pnnx-ncnn-torchvision-squeezenet1.1-fp16", "squeez
 MPIRUN = [os.environ.get("SQUEEZENET_MPIRUN", "mpirun"), "--allow-run-as-root", "--oversubscribe", "-np", "2"]
 
 
-def finetune(out, ranks=1, batch=4, iter_size=1, steps=10, resume=None, extra=()):
+def finetune(out, ranks=1, batch=4, iter_size=1, steps=10, resume=None, extra=(), data=HYMENOPTERA):
     """A short all-layer fine-tune; returns its exit code and output."""
-    cmd = [CLI, "finetune", "--weights", WEIGHTS, "--train", os.path.join(HYMENOPTERA, "train"),
-           "--val", os.path.join(HYMENOPTERA, "val"), "--classes", "2", "--epochs", "2", "--max-steps", str(steps),
+    cmd = [CLI, "finetune", "--weights", WEIGHTS, "--train", os.path.join(data, "train"),
+           "--val", os.path.join(data, "val"), "--classes", "2", "--epochs", "2", "--max-steps", str(steps),
            "--lr", "0.01", "--momentum", "0.9", "--seed", "5", "--threads", "1", "--batch-size", str(batch),
            "--iter-size", str(iter_size), "--features-dropout", "0.2", "--quiet", "--out", str(out), *extra]
     if resume:
@@ -133,6 +134,28 @@ def test_checkpoints_cross_between_two_ranks_and_one(runs):
     # And a batch of 8 takes up the 2-rank checkpoint (position 80 images is 10 of its batches).
     eight_after_two = stopped_run(base / "eight_after_two", batch=8, steps=5, resume=runs["2 ranks x 4"])
     assert_identical(eight_after_two, straight)
+
+
+def small_folder(base, images_per_class):
+    """An ImageFolder of copies of the first hymenoptera training images of each class (the folder scan takes
+    regular files only)."""
+    for name, count in images_per_class.items():
+        src = os.path.join(HYMENOPTERA, "train", name)
+        os.makedirs(base / name)
+        for f in sorted(os.listdir(src))[:count]:
+            shutil.copy(os.path.join(src, f), base / name / f)
+    return base
+
+
+def test_an_uneven_last_batch_is_bit_identical_too(tmp_path):
+    # 15 images: the epoch's second batch of 8 holds 7, which 2 ranks x 4 split 4 + 3. Each image's gradient
+    # is divided by the step's 7 images itself, not by 3 times the inexact 7/3.
+    small_folder(tmp_path / "data" / "train", {"ants": 8, "bees": 7})
+    small_folder(tmp_path / "data" / "val", {"ants": 2, "bees": 2})
+    for name, ranks, batch in (("one", 1, 8), ("two", 2, 4)):
+        code, log = finetune(tmp_path / name, ranks=ranks, batch=batch, steps=0, data=tmp_path / "data")
+        assert code == 0, log
+    assert_identical(tmp_path / "one" / "checkpoint.safetensors", tmp_path / "two" / "checkpoint.safetensors")
 
 
 def ranks_of(mpirun_pid):
