@@ -91,7 +91,8 @@ void MpiCommunicator::sum(float* data, std::size_t n) {
   // (train/pairwise_sum.h). Each rank gathers every rank's piece of one 1/size share of the vector, sums it,
   // and the sums go to all: what a ring allreduce sends, 2 (size - 1) / size of the vector per rank.
   const std::size_t ranks = static_cast<std::size_t>(size_), piece = (n + ranks - 1) / ranks;
-  if (piece > static_cast<std::size_t>(INT_MAX)) throw Error("sum over ranks: " + std::to_string(n) + " floats is too many");
+  if (piece > static_cast<std::size_t>(INT_MAX))
+    throw Error("sum over ranks: " + std::to_string(n) + " floats is too many");
   send_.assign(piece * ranks, 0.0f);
   std::copy_n(data, n, send_.begin());
   receive_.resize(piece * ranks);
