@@ -5,6 +5,7 @@
 #include "squeezenet/error.h"
 #include "squeezenet/model.h"
 #include "train/gemm.h"
+#include "train/pairwise_sum.h"
 #include "train/profile.h"
 
 namespace squeezenet::train {
@@ -91,8 +92,9 @@ Tensor conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, 
     throw Error("conv2d backward: gradient " + shape_str(dy.shape()) + " does not fit input " +
                 shape_str(x.shape()) + " and weight " + shape_str(weight.shape()));
   Tensor dx = need_input_grad ? Tensor(x.shape()) : Tensor();
-  // Each image's weight and bias gradients land in their own slot and are summed in image order afterwards,
-  // so the result is the same whichever thread took which image.
+  // Each image's weight and bias gradients land in their own slot and are summed afterwards in the pairwise
+  // tree over the images (train/pairwise_sum.h), so the result is the same whichever thread took which image,
+  // and a batch's sum is the sum of its aligned halves' sums.
   const int64_t wsize = g.O * g.rows();
   std::vector<float> parts(static_cast<std::size_t>(g.N * (wsize + g.O)));
 #pragma omp parallel if (g.N > 1)
@@ -133,11 +135,13 @@ Tensor conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, 
       }
     }
   }
-  for (int64_t n = 0; n < g.N; ++n) {
-    const float* dw = parts.data() + n * (wsize + g.O);
-    for (int64_t i = 0; i < wsize; ++i) weight_grad[i] += dw[i];
-    for (int64_t o = 0; o < g.O; ++o) bias_grad[o] += dw[wsize + o];
-  }
+  if (g.N == 0) return dx;
+  std::vector<float*> images(static_cast<std::size_t>(g.N));
+  for (int64_t n = 0; n < g.N; ++n) images[static_cast<std::size_t>(n)] = parts.data() + n * (wsize + g.O);
+  pairwise_sum(images, 0, wsize + g.O);
+  const float* sum = images.front();
+  for (int64_t i = 0; i < wsize; ++i) weight_grad[i] += sum[i];
+  for (int64_t o = 0; o < g.O; ++o) bias_grad[o] += sum[wsize + o];
   return dx;
 }
 

@@ -12,7 +12,8 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   // Replaces data[0..n) on every rank by its sum over the ranks. Every rank calls it with the same n, in the
-  // same order. Throws Error when a rank cannot take part.
+  // same order. Throws Error when a rank cannot take part. Floats are summed in the pairwise tree over the
+  // ranks' index (train/pairwise_sum.h): the same bits on every rank, and whatever the MPI library.
   virtual void sum(float* data, std::size_t n) = 0;
   virtual void sum(double* data, std::size_t n) = 0;
 };

@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "squeezenet/error.h"
+#include "train/pairwise_sum.h"
 
 namespace squeezenet::train {
 namespace {
@@ -82,7 +84,28 @@ MpiCommunicator::MpiCommunicator() {
 
 MpiCommunicator::~MpiCommunicator() { MPI_Finalize(); }
 
-void MpiCommunicator::sum(float* data, std::size_t n) { allreduce(data, n, MPI_FLOAT); }
+void MpiCommunicator::sum(float* data, std::size_t n) {
+  // Two ranks: one addition per element, the same bits whichever way MPI does it.
+  if (size_ <= 2) return allreduce(data, n, MPI_FLOAT);
+  // More: MPI promises no order of the additions, so the sum is made here in the pairwise tree over the ranks
+  // (train/pairwise_sum.h). Each rank gathers every rank's piece of one 1/size share of the vector, sums it,
+  // and the sums go to all: what a ring allreduce sends, 2 (size - 1) / size of the vector per rank.
+  const std::size_t ranks = static_cast<std::size_t>(size_), piece = (n + ranks - 1) / ranks;
+  if (piece > static_cast<std::size_t>(INT_MAX))
+    throw Error("sum over ranks: " + std::to_string(n) + " floats is too many");
+  send_.assign(piece * ranks, 0.0f);
+  std::copy_n(data, n, send_.begin());
+  receive_.resize(piece * ranks);
+  const int count = static_cast<int>(piece);
+  check(MPI_Alltoall(send_.data(), count, MPI_FLOAT, receive_.data(), count, MPI_FLOAT, MPI_COMM_WORLD),
+        "MPI_Alltoall");
+  std::vector<float*> pieces(ranks);
+  for (std::size_t r = 0; r < ranks; ++r) pieces[r] = receive_.data() + r * piece;
+  pairwise_sum(pieces, 0, count);
+  check(MPI_Allgather(pieces.front(), count, MPI_FLOAT, send_.data(), count, MPI_FLOAT, MPI_COMM_WORLD),
+        "MPI_Allgather");
+  std::copy_n(send_.begin(), n, data);
+}
 void MpiCommunicator::sum(double* data, std::size_t n) { allreduce(data, n, MPI_DOUBLE); }
 
 void MpiCommunicator::abort(int status) {

@@ -1,7 +1,8 @@
 #pragma once
-// The ranks of a job started by an MPI launcher (mpirun, srun): MPI_Allreduce over MPI_COMM_WORLD.
+// The ranks of a job started by an MPI launcher (mpirun, srun): sums over MPI_COMM_WORLD.
 // Built only with SQUEEZENET_WITH_MPI, into its own library, so that nothing else links MPI.
 #include <memory>
+#include <vector>
 
 #include "train/distributed.h"
 
@@ -27,6 +28,7 @@ class MpiCommunicator final : public Communicator {
  private:
   MpiCommunicator();
   int rank_ = 0, size_ = 1;
+  std::vector<float> send_, receive_;  // a float sum's pieces over more than 2 ranks
 };
 
 }  // namespace squeezenet::train

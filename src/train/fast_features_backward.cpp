@@ -9,6 +9,7 @@
 #include "squeezenet/error.h"
 #include "train/fast_features.h"
 #include "train/nhwc_ops.h"
+#include "train/pairwise_sum.h"
 #include "train/profile.h"
 
 namespace squeezenet::train {
@@ -271,21 +272,17 @@ void NhwcFeatures::add_slots(Gradients& grads, int64_t images) {
     }
   }
   // One parallel region for all of it: a barrier per parameter would wait on every thread the loader's
-  // threads hold up. First every image's slot is added into the first one, element by element in image order,
-  // so no result depends on which thread took it; then that sum goes into PyTorch's layout.
+  // threads hold up. First the images' slots are summed into the first one in the pairwise tree over the
+  // images (train/pairwise_sum.h), so that no result depends on which thread took an image, nor on how the
+  // step's images were split into batches; then that sum goes into PyTorch's layout.
   constexpr int64_t kBlock = 4096;
-  float* sum = slots_.front().data();
+  std::vector<float*> image_slots(static_cast<std::size_t>(images));
+  for (std::size_t n = 0; n < image_slots.size(); ++n) image_slots[n] = slots_[n].data();
+  const float* sum = image_slots.front();
 #pragma omp parallel
   {
 #pragma omp for schedule(static)
-    for (int64_t b = 0; b < slot_floats_; b += kBlock) {
-      const int64_t end = std::min(slot_floats_, b + kBlock);
-      for (int64_t n = 1; n < images; ++n) {
-        const float* part = slots_[static_cast<std::size_t>(n)].data();
-#pragma omp simd
-        for (int64_t i = b; i < end; ++i) sum[i] += part[i];
-      }
-    }
+    for (int64_t b = 0; b < slot_floats_; b += kBlock) pairwise_sum(image_slots, b, std::min(slot_floats_, b + kBlock));
     for (const Part& part : parts) {
       const int K = part.K, C = part.C, O = part.O;
       const int64_t rows = part.by_output_channel ? int64_t{K} * K * C : O;

@@ -1,11 +1,14 @@
+#include "train/loss.h"
+
 #include <cmath>
 
 #include "squeezenet/error.h"
-#include "squeezenet/train.h"
 
 namespace squeezenet {
+namespace train {
 
-LossResult cross_entropy(const Tensor& logits, const std::vector<int>& labels, float label_smoothing, float scale) {
+LossResult cross_entropy_over(const Tensor& logits, const std::vector<int>& labels, float label_smoothing,
+                              double images) {
   if (logits.ndim() != 2 || logits.dim(0) != static_cast<int64_t>(labels.size()) || labels.empty())
     throw Error("cross_entropy: logits " + shape_str(logits.shape()) + " for " + std::to_string(labels.size()) +
                 " labels");
@@ -31,12 +34,18 @@ LossResult cross_entropy(const Tensor& logits, const std::vector<int>& labels, f
       const double log_p = z[k] - log_sum;
       mean_neg_log_p -= log_p / static_cast<double>(K);
       const double target = (k == y ? 1.0 - eps : 0.0) + off;
-      r.grad[n * K + k] = static_cast<float>((std::exp(log_p) - target) / (static_cast<double>(N) * scale));
+      r.grad[n * K + k] = static_cast<float>((std::exp(log_p) - target) / images);
     }
     r.loss += (1.0 - eps) * (log_sum - z[y]) + eps * mean_neg_log_p;
   }
   r.loss /= static_cast<double>(N);
   return r;
+}
+
+}  // namespace train
+
+LossResult cross_entropy(const Tensor& logits, const std::vector<int>& labels, float label_smoothing, float scale) {
+  return train::cross_entropy_over(logits, labels, label_smoothing, static_cast<double>(labels.size()) * scale);
 }
 
 }  // namespace squeezenet

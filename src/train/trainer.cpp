@@ -18,6 +18,8 @@
 #include "train/augment.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
+#include "train/loss.h"
+#include "train/pairwise_sum.h"
 #include "train/plot.h"
 #include "train/profile.h"
 #include "util/io.h"
@@ -129,9 +131,9 @@ Tally evaluate(const Model& model, BatchLoader& loader) {
   return t;
 }
 
-// Sums the step's gradients over the ranks, with this rank's vote to stop (SIGINT reaches the ranks at different
-// times) as one more element, in a single MPI_Allreduce: one call per parameter tensor (52) costs each time the
-// ranks meet, and on a busy machine every meeting waits for both ranks to be scheduled (docs/scaling.md: median
+// Sums a block's gradients over the ranks, with this rank's vote to stop (SIGINT reaches the ranks at different
+// times) as one more element, in a single call: one call per parameter tensor (52) costs each time the ranks
+// meet, and on a busy machine every meeting waits for both ranks to be scheduled (docs/scaling.md: median
 // 127-199 ms for 52 calls against 1.6-38 ms for one, 2 ranks on loopback). Returns whether any rank asked to stop.
 bool sum_over_ranks(Gradients& grads, Communicator& ranks, std::vector<float>& flat, bool stop) {
   if (ranks.size() == 1) return stop;
@@ -148,13 +150,6 @@ bool sum_over_ranks(Gradients& grads, Communicator& ranks, std::vector<float>& f
     from += g.numel();
   }
   return *from > 0.0f;
-}
-
-void add_into(Gradients& sum, const Gradients& g) {
-  for (auto& [name, s] : sum) {
-    const Tensor& t = g.at(name);
-    for (int64_t i = 0; i < s.numel(); ++i) s[i] += t[i];
-  }
 }
 
 }  // namespace
@@ -283,12 +278,14 @@ TrainResult train(Model& model, const TrainOptions& o) {
 
   const SigintGuard sigint;
   TrainResult result;
-  Gradients grads = zero_gradients(model, o.classifier_only);  // the step's sum
-  // One micro-batch's gradient, added into the step's: then a step is the same sum of the same per-batch
-  // gradients whether its batches ran here one after another (iter_size) or on several ranks at once.
-  Gradients micro = zero_gradients(model, o.classifier_only);
+  // The step's gradient is the sum of one per image in the pairwise tree over the images' index in the step
+  // (train/pairwise_sum.h). A micro-batch sums its images in that tree, the ranks' sums of one micro-batch are
+  // added in the same tree over the ranks, and the micro-batches' sums in the same tree again: so, with a
+  // power-of-two batch per rank (and a power-of-two number of ranks when --iter-size is above 1), a step
+  // is bit for bit the same whatever the split into ranks and micro-batches (docs/scaling.md).
+  PairwiseGradients step_grads(zero_gradients(model, o.classifier_only));
   Backprop bp(model, o.classifier_only);  // one for the run: its buffers serve every step
-  std::vector<float> flat;                 // the step's gradients and stop vote, as one message
+  std::vector<float> flat;                 // a micro-batch's gradients and stop vote, as one message
   int steps_this_run = 0;
   // SIGINT reaches the ranks at different times: a stop asked on any rank is taken by all at the same step.
   const auto stop_requested = [&] {
@@ -318,29 +315,29 @@ TrainResult train(Model& model, const TrainOptions& o) {
           return bp.forward(batch.images, true, dropout_seed, batch.samples);
         }();
         const auto n = static_cast<int64_t>(batch.labels.size());
-        const auto share = static_cast<float>(static_cast<double>(images_in_step(b)) / static_cast<double>(n));
-        const LossResult r = cross_entropy(logits, batch.labels, o.label_smoothing, share);
+        const LossResult r =
+            cross_entropy_over(logits, batch.labels, o.label_smoothing, static_cast<double>(images_in_step(b)));
         {
           const profile::Scope backward("step", "backward");
-          for (auto& [name, g] : micro) std::fill_n(g.data(), g.numel(), 0.0f);
-          bp.backward(r.grad, micro);
-          add_into(grads, micro);
+          bp.backward(r.grad, step_grads.block());
         }
         tally.loss_sum += r.loss * static_cast<double>(n);
         tally.correct += r.correct;
         tally.seen += static_cast<double>(n);
         images_this_run += n;
       }
+      {
+        // Every rank sums every micro-batch, an empty slice too (the epoch's last batch may leave a rank none).
+        const profile::Scope reduce("step", "allreduce");
+        stop = sum_over_ranks(step_grads.block(), ranks, flat, g_stop) || stop;
+      }
+      step_grads.push();
       const bool boundary = (b + 1) % o.iter_size == 0 || b + 1 == batches;
       if (boundary) {
-        {
-          const profile::Scope reduce("step", "allreduce");
-          stop = sum_over_ranks(grads, ranks, flat, g_stop);
-        }
         lr = schedule.lr_at(step);
-        const profile::Scope update("step", "sgd + zeroing gradients");
-        sgd.step(model, grads, lr);
-        for (auto& [name, g] : grads) std::fill_n(g.data(), g.numel(), 0.0f);
+        const profile::Scope update("step", "sgd");
+        sgd.step(model, step_grads.sum(), lr);
+        step_grads.clear();
         ++step;
         ++steps_this_run;
         if (o.max_steps > 0 && steps_this_run >= o.max_steps) stop = true;
