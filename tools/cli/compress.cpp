@@ -55,8 +55,8 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--tune-every", o->tune_every,
                   "Tune on every k-th image of the sorted folder, from the first (2: the even positions)")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--prune-epochs", o->prune_epochs,
                   "Passes of masked fine-tuning after pruning (default: --epochs; 0: none)")->check(CLI::Range(0, 1000));
   cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (Adam)")->capture_default_str();
@@ -152,7 +152,7 @@ void register_compress(CLI::App& app) {
       out = compress_weights(out, config, share_only);
       ro.epochs = o->epochs;
       ro.lr = o->lr;
-      if (!out.codebooks.empty()) tune_centroids(out, *set, ro, report("centroid tuning"));
+      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, *set, ro, report("centroid tuning"));
       if (o->half) round_to_half(out, config);
     } else {
       out = compress_weights(out, config, share_only);
