@@ -25,13 +25,9 @@ void Quantizer::build() {
     return (ca + cb) / 2 + (rate[b] - rate[a]) / (2 * (cb - ca));
   };
   for (std::size_t j = 0; j < centroids.size(); ++j) {
-    while (!hull.empty()) {
-      const std::size_t t = hull.back();
-      const bool hidden = hull.size() >= 2 ? cross(hull[hull.size() - 2], j) <= cross(hull[hull.size() - 2], t)
-                                           : false;
-      if (!hidden) break;
+    // The last line of the hull is hidden when j overtakes the one before it no later than it does.
+    while (hull.size() >= 2 && cross(hull[hull.size() - 2], j) <= cross(hull[hull.size() - 2], hull.back()))
       hull.pop_back();
-    }
     hull.push_back(j);
   }
   std::vector<double> c, r;
