@@ -41,6 +41,9 @@ row dc-v1.0 6bit-fp16 "$dc" --bits 6 --fp16
 for init in density forgy kmeans++; do
   for b in 6 5 4; do row dc-v1.0 "${b}bit-$init" "$dc" --bits "$b" --init "$init"; done
 done
+for w in 0.001 0.004; do row dc-v1.0 "6bit-kmeans++-fp16-ecsq$w" "$dc" --bits 6 --init kmeans++ --fp16 --entropy-weight "$w"; done
+row dc-v1.0 6bit-fp16-ecsq0.001 "$dc" --bits 6 --fp16 --entropy-weight 0.001
+row dc-v1.0 7bit-classifier6-fp16-ecsq0.001 "$dc" --bits 7,classifier.1=6 --fp16 --entropy-weight 0.001
 row tv-1.1 dense "$tv"
 row tv-1.1 pruned-0.33 "$tv" --density 0.33
 for b in 6 5; do row tv-1.1 "${b}bit" "$tv" --bits "$b" --fp16; done
@@ -49,6 +52,9 @@ if [ "${RETRAIN:-0}" = 1 ]; then
   tune=(--tune "$data/imagenet-sample-1000" --tune-every 2 --label-weight 0)
   row dc-v1.0 6bit-retrained-3ep "$dc" --bits 6 "${tune[@]}" --epochs 3 --lr 1e-4
   row dc-v1.0 6bit-retrained-4ep "$dc" --bits 6 "${tune[@]}" --epochs 4 --lr 3e-4
+  row dc-v1.0 6bit-fp16-ecsq0.001-retrained-4ep "$dc" --bits 6 --fp16 --entropy-weight 0.001 "${tune[@]}" --epochs 4 --lr 3e-4
+  row dc-v1.0 7bit-classifier6-fp16-ecsq0.001-retrained-4ep "$dc" --bits 7,classifier.1=6 --fp16 --entropy-weight 0.001 \
+    "${tune[@]}" --epochs 4 --lr 3e-4
   row tv-1.1 pruned-0.5-masked-6bit-retrained "$tv" --density 0.5 --bits 6 --fp16 "${tune[@]}" --prune-epochs 2 \
     --prune-lr 1e-5 --epochs 2 --lr 1e-4
 fi

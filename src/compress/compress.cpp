@@ -1,8 +1,11 @@
 #include "compress/compress.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
+#include "compress/codebook.h"
 #include "compress/prune.h"
 #include "compress/share.h"
 #include "squeezenet/error.h"
@@ -55,14 +58,32 @@ WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, con
         throw Error("--density " + c.name + "=" + std::to_string(d->second) + ": must be in (0, 1]");
       prune_by_magnitude(w, d->second);
     }
-    if (auto b = options.bits.find(c.name); b != options.bits.end())
-      out.codebooks[c.name + ".weight"] = share_weights(w, b->second, options.init, options.half, options.seed);
-    if (options.half) {
-      Tensor& bias = out.tensors.at(c.name + ".bias");
-      for (int64_t i = 0; i < bias.numel(); ++i) bias[i] = half_to_float(float_to_half(bias[i]));
+    if (auto b = options.bits.find(c.name); b != options.bits.end()) {
+      const auto e = options.entropy_weight.find(c.name);
+      out.codebooks[c.name + ".weight"] = share_weights(w, b->second, options.init, options.half, options.seed,
+                                                        e == options.entropy_weight.end() ? 0.0 : e->second);
     }
   }
+  if (options.half) round_to_half(out, config);
   return out;
+}
+
+void round_to_half(WeightFile& weights, const ModelConfig& config) {
+  auto round = [](float v) { return half_to_float(float_to_half(v)); };
+  for (const ConvRef& c : conv_layers(config)) {
+    Tensor& bias = weights.tensors.at(c.name + ".bias");
+    for (int64_t i = 0; i < bias.numel(); ++i) bias[i] = round(bias[i]);
+    const auto cb = weights.codebooks.find(c.name + ".weight");
+    if (cb == weights.codebooks.end()) continue;
+    Tensor& w = weights.tensors.at(c.name + ".weight");
+    const std::vector<uint8_t> codes = codes_for(w, cb->second);
+    for (std::size_t j = 1; j < cb->second.size(); ++j) {
+      // A centroid that rounds to zero would prune its weights; the nearest non-zero float keeps them.
+      const float h = round(cb->second[j]);
+      cb->second[j] = h != 0.0f ? h : std::copysign(std::numeric_limits<float>::denorm_min(), cb->second[j]);
+    }
+    for (int64_t i = 0; i < w.numel(); ++i) w[i] = cb->second[codes[static_cast<std::size_t>(i)]];
+  }
 }
 
 }  // namespace squeezenet

@@ -12,6 +12,7 @@ namespace squeezenet {
 struct CompressOptions {
   std::map<std::string, double> density;  // per conv (state_dict prefix); absent: no pruning
   std::map<std::string, int> bits;        // per conv; absent: no sharing (the weights stay floats)
+  std::map<std::string, double> entropy_weight;  // per conv; absent: plain k-means
   KmeansInit init = KmeansInit::linear;
   bool half = false;  // float16 codebooks and biases
   uint64_t seed = 1;
@@ -24,5 +25,9 @@ std::map<std::string, double> parse_per_layer(const std::string& text, const Mod
 
 // Prunes, then shares, each conv as the options say; the result carries the codebooks for the .sqz writer.
 WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, const CompressOptions& options);
+
+// Rounds every bias, and every codebook with the weights that use it, to float16 (which the .sqz stores in half
+// the bytes); codes and zeros stay. Retraining moves them off float16, so it runs again after it.
+void round_to_half(WeightFile& weights, const ModelConfig& config);
 
 }  // namespace squeezenet

@@ -16,12 +16,33 @@ KmeansInit parse_kmeans_init(const std::string& name) {
   throw Error("unknown k-means initialisation '" + name + "' (expected linear, density, forgy or kmeans++)");
 }
 
-std::size_t nearest(const std::vector<float>& centroids, float v) {
-  const auto it = std::lower_bound(centroids.begin(), centroids.end(), v);
-  if (it == centroids.begin()) return 0;
-  if (it == centroids.end()) return centroids.size() - 1;
-  const auto i = static_cast<std::size_t>(it - centroids.begin());
-  return v - centroids[i - 1] <= centroids[i] - v ? i - 1 : i;
+void Quantizer::build() {
+  // The envelope of the lines -2 c v + c^2 + rate (the cost less v^2) from the smallest c up: a centroid whose
+  // line never reaches the bottom is chosen by no value.
+  std::vector<std::size_t> hull;
+  auto cross = [&](std::size_t a, std::size_t b) {  // where b starts to beat a, for centroids[a] < centroids[b]
+    const double ca = centroids[a], cb = centroids[b];
+    return (ca + cb) / 2 + (rate[b] - rate[a]) / (2 * (cb - ca));
+  };
+  for (std::size_t j = 0; j < centroids.size(); ++j) {
+    // The last line of the hull is hidden when j overtakes the one before it no later than it does.
+    while (hull.size() >= 2 && cross(hull[hull.size() - 2], j) <= cross(hull[hull.size() - 2], hull.back()))
+      hull.pop_back();
+    hull.push_back(j);
+  }
+  std::vector<double> c, r;
+  for (std::size_t j : hull) {
+    c.push_back(centroids[j]);
+    r.push_back(rate[j]);
+  }
+  centroids = std::move(c);
+  rate = std::move(r);
+  thresholds.clear();
+  for (std::size_t j = 0; j + 1 < centroids.size(); ++j) thresholds.push_back(cross(j, j + 1));
+}
+
+std::size_t Quantizer::index(float v) const {
+  return static_cast<std::size_t>(std::lower_bound(thresholds.begin(), thresholds.end(), double(v)) - thresholds.begin());
 }
 
 namespace {
@@ -60,28 +81,64 @@ std::vector<double> initial(const std::vector<float>& sorted, int k, KmeansInit 
 }
 }  // namespace
 
-std::vector<float> kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed) {
+Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed, double entropy_weight) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
   std::vector<double> prefix(n + 1, 0.0);
   for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + values[i];
+  double mean_square = 0;
+  for (float v : values) mean_square += double(v) * v / static_cast<double>(n);
+  const double lambda = entropy_weight * mean_square;
   std::vector<double> c = initial(values, k, init, seed);
-  // In one dimension each cluster is a run of the sorted values between midpoints, so an iteration costs
-  // k binary searches instead of n distance computations.
+  c.erase(std::unique(c.begin(), c.end()), c.end());  // starts picked from repeated values
+  std::vector<double> rate(c.size(), 0.0);
+  std::vector<std::size_t> ends;  // of each centroid's run of the sorted values
+  Quantizer q;
+  // In one dimension each cluster is a run of the sorted values, so an iteration costs k binary searches
+  // instead of n distance computations.
   for (int it = 0; it < 300; ++it) {
-    std::vector<double> next = c;
+    q.centroids = c;
+    q.rate = rate;
+    q.build();
+    std::vector<double> next;
+    std::vector<std::size_t> next_ends, counts;
     std::size_t lo = 0;
-    for (std::size_t j = 0; j < c.size(); ++j) {
-      const std::size_t hi = j + 1 == c.size() ? n
-          : static_cast<std::size_t>(std::upper_bound(values.begin(), values.end(), (c[j] + c[j + 1]) / 2) - values.begin());
-      if (hi > lo) next[j] = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
+    for (std::size_t j = 0; j < q.centroids.size(); ++j) {
+      const std::size_t hi = j + 1 == q.centroids.size() ? n
+          : static_cast<std::size_t>(std::upper_bound(values.begin(), values.end(), q.thresholds[j]) - values.begin());
+      if (hi > lo) {
+        next.push_back((prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo));
+      } else if (lambda == 0) {
+        next.push_back(q.centroids[j]);
+      } else {
+        continue;
+      }
+      counts.push_back(hi > lo ? hi - lo : 0);
+      next_ends.push_back(std::max(lo, hi));
       lo = std::max(lo, hi);
     }
-    std::sort(next.begin(), next.end());
-    if (next == c) break;
-    c = std::move(next);
+    std::vector<double> next_rate(next.size(), 0.0);
+    if (lambda > 0)
+      for (std::size_t j = 0; j < next.size(); ++j) next_rate[j] = lambda * std::log2(double(n) / double(counts[j]));
+    std::vector<std::size_t> order(next.size());
+    for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return next[a] < next[b]; });
+    std::vector<double> sorted_c, sorted_rate;
+    for (std::size_t j : order) {
+      if (!sorted_c.empty() && sorted_c.back() == next[j]) continue;  // an empty centroid met another
+      sorted_c.push_back(next[j]);
+      sorted_rate.push_back(next_rate[j]);
+    }
+    const bool settled = sorted_c == c && next_ends == ends;
+    c = std::move(sorted_c);
+    rate = std::move(sorted_rate);
+    ends = std::move(next_ends);
+    if (settled) break;
   }
-  return std::vector<float>(c.begin(), c.end());
+  q.centroids = c;
+  q.rate = rate;
+  q.build();
+  return q;
 }
 
 }  // namespace squeezenet

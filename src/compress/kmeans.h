@@ -1,5 +1,5 @@
 #pragma once
-// One-dimensional k-means for weight sharing (Deep Compression's second stage).
+// One-dimensional k-means for weight sharing (Deep Compression's second stage), plain or entropy-constrained.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,11 +10,23 @@ namespace squeezenet {
 enum class KmeansInit { linear, density, forgy, kmeans_pp };
 KmeansInit parse_kmeans_init(const std::string& name);  // linear | density | forgy | kmeans++
 
-// Lloyd's iterations on `values` (not empty) from `k` starting centroids until nothing moves; ascending
-// centroids. A centroid that loses all its values keeps its place.
-std::vector<float> kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed);
+// A value goes to the centroid minimising (v - c)^2 + rate[c]; with equal rates, to the nearest. Each
+// centroid then takes one interval of the line, so assigning is a binary search.
+struct Quantizer {
+  std::vector<double> centroids;   // ascending, distinct
+  std::vector<double> rate;        // per centroid, in squared value units
+  std::vector<double> thresholds;  // centroid i takes (thresholds[i - 1], thresholds[i]]
+  // Drops the centroids no value would choose (a high rate can hide one) and sets the thresholds.
+  void build();
+  std::size_t index(float v) const;
+};
 
-// Index of the centroid nearest to v in ascending `centroids`.
-std::size_t nearest(const std::vector<float>& centroids, float v);
+// Lloyd's iterations on `values` (not empty) from `k` starting centroids until nothing moves. With
+// entropy_weight = 0 this is plain k-means, and a centroid that loses all its values keeps its place. Above 0
+// it is entropy-constrained k-means (Chou, Lookabaugh & Gray, 1989): a centroid's rate is entropy_weight x the
+// mean square of the values x its ideal code length in bits, log2(n / its count), re-estimated each
+// iteration, so the squared error is traded against the bits Huffman will spend; centroids that lose all their
+// values are dropped. The weight is relative to the values' scale, so one figure means the same in every layer.
+Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed, double entropy_weight = 0.0);
 
 }  // namespace squeezenet

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "compress/codebook.h"
 #include "compress/compress.h"
 #include "compress/kmeans.h"
 #include "compress/prune.h"
@@ -19,6 +20,7 @@
 #include "expect_error.h"
 #include "temp_dir.h"
 #include "test_env.h"
+#include "util/io.h"
 #include "util/rng.h"
 
 namespace squeezenet {
@@ -73,16 +75,88 @@ TEST(Kmeans, EveryStartFindsWellSeparatedClusters) {
   for (int i = 0; i < 4000; ++i) values.push_back(centres[i % 4] + static_cast<float>(rng.uniform(-0.05, 0.05)));
   for (KmeansInit init : {KmeansInit::linear, KmeansInit::density, KmeansInit::forgy, KmeansInit::kmeans_pp}) {
     if (init == KmeansInit::forgy) continue;  // random picks may start two centroids in one cluster
-    const auto c = kmeans_1d(values, 4, init, 7);
+    const auto c = kmeans_1d(values, 4, init, 7).centroids;
     ASSERT_EQ(c.size(), 4u);
     for (int j = 0; j < 4; ++j) EXPECT_NEAR(c[j], centres[j], 0.01) << static_cast<int>(init) << " " << j;
   }
-  const auto f = kmeans_1d(values, 4, KmeansInit::forgy, 7);
+  const auto f = kmeans_1d(values, 4, KmeansInit::forgy, 7).centroids;
   EXPECT_TRUE(std::is_sorted(f.begin(), f.end()));
   EXPECT_EQ(parse_kmeans_init("kmeans++"), KmeansInit::kmeans_pp);
   EXPECT_THROW(parse_kmeans_init("random"), Error);
-  EXPECT_EQ(nearest({-1.0f, 0.5f, 2.0f}, 0.0f), 1u);
-  EXPECT_EQ(nearest({-1.0f, 0.5f, 2.0f}, -5.0f), 0u);
+}
+
+// Laplacian values, shaped like a layer's weights: many small, a few large.
+std::vector<float> laplacian(int n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v;
+  for (int i = 0; i < n; ++i) {
+    const double u = rng.uniform(-0.5, 0.5);
+    v.push_back(static_cast<float>(-0.1 * std::copysign(std::log(1 - 2 * std::fabs(u) + 1e-12), u)));
+  }
+  return v;
+}
+
+// Squared error and empirical entropy (bits per value) of quantizing `values` with `q`.
+std::pair<double, double> error_and_entropy(const std::vector<float>& values, const Quantizer& q) {
+  std::vector<double> counts(q.centroids.size(), 0.0);
+  double error = 0, bits = 0;
+  for (float v : values) {
+    const std::size_t j = q.index(v);
+    counts[j] += 1;
+    error += (v - q.centroids[j]) * (v - q.centroids[j]);
+  }
+  for (double c : counts)
+    if (c > 0) bits -= c * std::log2(c / static_cast<double>(values.size()));
+  return {error, bits / static_cast<double>(values.size())};
+}
+
+TEST(Kmeans, AQuantizerSendsEachValueToItsCheapestCentroid) {
+  const std::vector<float> values = laplacian(3000, 5);
+  for (double weight : {0.0, 0.01, 0.1}) {
+    const Quantizer q = kmeans_1d(values, 31, KmeansInit::kmeans_pp, 3, weight);
+    ASSERT_EQ(q.rate.size(), q.centroids.size());
+    ASSERT_EQ(q.thresholds.size() + 1, q.centroids.size());
+    EXPECT_TRUE(std::is_sorted(q.thresholds.begin(), q.thresholds.end()));
+    EXPECT_EQ(std::adjacent_find(q.centroids.begin(), q.centroids.end(), std::greater_equal<double>()),
+              q.centroids.end()) << "ascending and distinct";
+    std::vector<int> used(q.centroids.size(), 0);
+    for (float v : values) {
+      std::size_t best = 0;
+      auto cost = [&](std::size_t j) { return (v - q.centroids[j]) * (v - q.centroids[j]) + q.rate[j]; };
+      for (std::size_t j = 1; j < q.centroids.size(); ++j)
+        if (cost(j) < cost(best)) best = j;
+      const std::size_t j = q.index(v);
+      EXPECT_NEAR(cost(j), cost(best), 1e-12) << v;
+      ++used[j];
+      if (weight == 0) {
+        EXPECT_EQ(q.rate[j], 0.0);
+      }
+    }
+    // Every centroid serves some value: a rate that hides one drops it.
+    if (weight > 0) {
+      EXPECT_EQ(std::count(used.begin(), used.end(), 0), 0) << weight;
+    }
+  }
+  Quantizer hidden{{-1.0, 0.0, 1.0}, {0.0, 5.0, 0.0}, {}};
+  hidden.build();
+  EXPECT_EQ(hidden.centroids, (std::vector<double>{-1.0, 1.0}));
+  EXPECT_EQ(hidden.index(-0.1f), 0u);
+  EXPECT_EQ(hidden.index(0.1f), 1u);
+}
+
+TEST(Kmeans, EntropyConstrainedSpendsFewerBitsForMoreError) {
+  const std::vector<float> values = laplacian(5000, 9);
+  const auto [plain_error, plain_bits] = error_and_entropy(values, kmeans_1d(values, 63, KmeansInit::kmeans_pp, 1));
+  double last_error = plain_error, last_bits = plain_bits;
+  for (double weight : {0.003, 0.03, 0.3}) {
+    const Quantizer q = kmeans_1d(values, 63, KmeansInit::kmeans_pp, 1, weight);
+    const auto [error, bits] = error_and_entropy(values, q);
+    EXPECT_LT(bits, last_bits) << weight;
+    EXPECT_GT(error, last_error) << weight;
+    last_error = error;
+    last_bits = bits;
+  }
+  EXPECT_LT(last_bits, plain_bits - 2.0) << "a strong weight leaves few centroids";
 }
 
 TEST(Share, ZerosStayZeroAndNoOtherWeightBecomesZero) {
@@ -107,6 +181,33 @@ TEST(Share, ZerosStayZeroAndNoOtherWeightBecomesZero) {
   const Tensor copy = few;
   EXPECT_EQ(share_weights(few, 2, KmeansInit::linear, false, 1), (std::vector<float>{0.0f, -0.5f, 0.25f}));
   EXPECT_EQ(max_abs_diff(few, copy), 0.0f);
+}
+
+TEST(Share, RoundingToHalfKeepsCodesAndZeros) {
+  const ModelConfig config{Arch::squeezenet1_1, 10};
+  WeightFile weights = Model(config).to_weights("torchvision");
+  CompressOptions options;
+  options.bits["features.3.squeeze"] = 4;
+  WeightFile shared = compress_weights(weights, config, options);
+  std::vector<float>& codebook = shared.codebooks.at("features.3.squeeze.weight");
+  Tensor& w = shared.tensors.at("features.3.squeeze.weight");
+  w[0] = 0.0f;
+  const std::vector<uint8_t> before = codes_for(w, codebook);
+  for (std::size_t j = 1; j < codebook.size(); ++j) codebook[j] += 1e-5f;  // as retraining moves them
+  for (std::size_t i = 0; i < before.size(); ++i) w[static_cast<int64_t>(i)] = codebook[before[i]];
+  codebook[1] = 1e-9f;  // under float16's smallest subnormal: must not become a pruned zero
+  for (std::size_t i = 0; i < before.size(); ++i) w[static_cast<int64_t>(i)] = codebook[before[i]];
+  round_to_half(shared, config);
+  for (std::size_t j = 1; j < codebook.size(); ++j) {
+    EXPECT_NE(codebook[j], 0.0f) << j;
+    if (j > 1) {
+      EXPECT_EQ(codebook[j], half_to_float(float_to_half(codebook[j]))) << j;
+    }
+  }
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(w[static_cast<int64_t>(i)], codebook[before[i]]) << i;
+  EXPECT_EQ(w[0], 0.0f);
+  const Tensor& bias = shared.tensors.at("features.0.bias");
+  for (int64_t i = 0; i < bias.numel(); ++i) EXPECT_EQ(bias[i], half_to_float(float_to_half(bias[i])));
 }
 
 TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
@@ -258,6 +359,17 @@ TEST(CompressCli, SharesPrunesAndRefusesUnknownLayers) {
   r = test::run_cli("compress -w '" + net + "' --bits 9 --out '" + dir.file("x.sqz") + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.sqz")));
+  r = test::run_cli("compress -w '" + net + "' --bits 6 --entropy-weight=-1 --out '" + dir.file("x.sqz") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--entropy-weight"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.sqz")));
+
+  const std::string plain = dir.file("plain.sqz"), constrained = dir.file("ecsq.sqz");
+  r = test::run_cli("compress -w '" + net + "' --bits 6 --init kmeans++ --out '" + plain + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = test::run_cli("compress -w '" + net + "' --bits 6 --init kmeans++ --entropy-weight 0.003 --out '" + constrained + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LT(std::filesystem::file_size(constrained), std::filesystem::file_size(plain) * 0.99);
 
   r = test::run_cli("info -w '" + six + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;

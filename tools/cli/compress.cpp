@@ -23,7 +23,7 @@ void register_compress(CLI::App& app) {
       "Without --density nothing is pruned (zeros already there stay zeros); without --bits nothing is shared,\n"
       "and a layer with at most 255 distinct values is coded losslessly with those values as its codebook.");
   struct Opts {
-    std::string weights, out, bits, density, init = "linear", tune;
+    std::string weights, out, bits, density, init = "linear", tune, entropy_weight;
     bool half = false, sweep = false;
     std::vector<double> sweep_densities{0.8, 0.6, 0.4, 0.3, 0.2};
     double tolerance = 0.01;
@@ -40,6 +40,11 @@ void register_compress(CLI::App& app) {
                   "Fraction of weights kept: a global target (0.33) spread over layers like the authors' file "
                   "(dense 1x1s and conv1, expand3x3 ~1/3, final conv ~1/5), and/or per layer (features.3.squeeze=0.5,...)");
   cmd->add_option("--init", o->init, "k-means start: linear | density | forgy | kmeans++")->capture_default_str();
+  cmd->add_option("--entropy-weight", o->entropy_weight,
+                  "Entropy-constrained k-means: each weight goes to the centroid minimising squared error + W x "
+                  "(the layer's mean square weight) x its code's length in bits, so rarely used centroids die and "
+                  "the file shrinks for a little error. W for every layer and/or per layer (2e-4,classifier.1=0); "
+                  "default 0, plain k-means");
   cmd->add_flag("--fp16", o->half, "Round codebooks and biases to float16");
   cmd->add_option("--seed", o->seed, "Seed of the random k-means starts")->capture_default_str();
   cmd->add_option("--tune", o->tune,
@@ -50,8 +55,8 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--tune-every", o->tune_every,
                   "Tune on every k-th image of the sorted folder, from the first (2: the even positions)")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--prune-epochs", o->prune_epochs,
                   "Passes of masked fine-tuning after pruning (default: --epochs; 0: none)")->check(CLI::Range(0, 1000));
   cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (Adam)")->capture_default_str();
@@ -85,6 +90,11 @@ void register_compress(CLI::App& app) {
       for (const auto& [layer, b] : parse_per_layer(o->bits, config, "--bits", false)) {
         if (b != static_cast<int>(b) || b < 1 || b > 8) throw Error("--bits " + layer + ": must be 1 to 8");
         options.bits[layer] = static_cast<int>(b);
+      }
+    if (!o->entropy_weight.empty())
+      for (const auto& [layer, w] : parse_per_layer(o->entropy_weight, config, "--entropy-weight", false)) {
+        if (!(w >= 0)) throw Error("--entropy-weight " + layer + ": must be 0 or more");
+        options.entropy_weight[layer] = w;
       }
     options.init = parse_kmeans_init(o->init);
     options.half = o->half;
@@ -142,7 +152,8 @@ void register_compress(CLI::App& app) {
       out = compress_weights(out, config, share_only);
       ro.epochs = o->epochs;
       ro.lr = o->lr;
-      if (!out.codebooks.empty()) tune_centroids(out, *set, ro, report("centroid tuning"));
+      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, *set, ro, report("centroid tuning"));
+      if (o->half) round_to_half(out, config);
     } else {
       out = compress_weights(out, config, share_only);
     }
