@@ -40,8 +40,9 @@ int64_t conv_macs(const PackedConv& c, int64_t out_pixels) {
 // the direct conv); on 13x13 F(2x2, 3x3) wins by up to 15 %, since 4x4 tiles pad 13 to 16 and F(4x4)'s
 // weights, 4x the size of the kernel's, serve only 16 tiles per image. Both are within 1e-4 of the reference.
 // bf16 rounds every transformed input and weight to 8 bits, and F(4x4)'s transforms magnify that (worst output
-// error 3.9 % of the largest against F(2x2)'s 0.5 %): on the 1000-image sample F(4x4) gave a different top-1
-// than fp32 on 1.6-1.7 % of images, F(2x2) on 1.0 % (deep-compression-v1.0, torchvision-1.1). bf16 runs F(2x2).
+// error 3.9 % of the largest against F(2x2)'s 0.5 %). On the 1000-image sample, F(4x4) on the 55x55 and 27x27
+// maps, though up to 1.4x faster there, gave another top-1 than fp32 on 1.6 % of images (deep-compression-v1.0;
+// 1.6-1.7 % with F(4x4) everywhere), F(2x2) on 0.7 %: bf16 runs F(2x2) on every map.
 int expand3x3_tile(int h, int w, Precision precision) {
   return precision == Precision::bf16 || std::min(h, w) < 20 ? 2 : 4;
 }
