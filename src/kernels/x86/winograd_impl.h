@@ -2,7 +2,8 @@
 // Winograd F(2x2, 3x3) and F(4x4, 3x3) (Lavin & Gray 2016): per tile of m x m outputs, the (m+2)^2 input patch
 // and the 3x3 kernel go to a transformed domain where the conv is (m+2)^2 independent channel GEMMs, run on the
 // same register tile as the direct conv. Blocks of tiles keep the transformed inputs and products in cache.
-// Included by winograd_avx2.cpp and kernels_avx512.cpp; the anonymous namespace gives each its own copy.
+// Included by winograd_avx2.cpp, kernels_avx512.cpp, and for bf16 by winograd_bf16_impl.h and the reference
+// (winograd_reference_bf16.cpp); the anonymous namespace gives each its own copy.
 #include <algorithm>
 
 #include "kernels/x86/kernels_avx2.h"
@@ -153,7 +154,9 @@ struct Fp32Gemm {
   static void input(const float* base, int64_t in_pixel, int64_t in_row, int channels, float* v, int64_t plane) {
     input_tile<T, W>(base, in_pixel, in_row, channels, v, plane);
   }
-  static int64_t panel_stride(const PackedWinograd& p) { return int64_t{p.positions()} * p.in_channels * kTileChannels; }
+  static int64_t panel_stride(const PackedWinograd& p) {
+    return int64_t{p.positions()} * p.in_channels * kTileChannels;
+  }
   static const float* panel(const PackedWinograd& p, int b, int x) {
     return p.panels.data() + (int64_t{b} * p.positions() + x) * p.in_channels * kTileChannels;
   }

@@ -22,8 +22,9 @@ void winograd(const avx2::PackedWinograd& p, const avx2::ConvIO& io, int64_t til
     const int64_t th = t / tiles_w * m, tw = t % tiles_w * m;  // the tile's top-left output
     const float* base = io.in + th * io.in_row + tw * io.in_pixel;
     for (int c = 0; c < C; ++c)
-      x86::input_2d<W, float>([&](int r, int s) { return base[r * io.in_row + s * io.in_pixel + c]; },
-                              [&](int x, float value) { v[static_cast<std::size_t>(x * C + c)] = widen(round(value)); });
+      x86::input_2d<W, float>(
+          [&](int r, int s) { return base[r * io.in_row + s * io.in_pixel + c]; },
+          [&](int x, float value) { v[static_cast<std::size_t>(x * C + c)] = widen(round(value)); });
     for (int o = 0; o < p.out_channels; ++o) {
       float products[nn];
       for (int x = 0; x < nn; ++x) {
