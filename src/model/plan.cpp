@@ -39,7 +39,13 @@ int64_t conv_macs(const PackedConv& c, int64_t out_pixels) {
 // F(4x4, 3x3) is fastest on the 27x27 and 55x55 maps (1.2-1.7x faster than F(2x2, 3x3), 1.7-2.5x faster than
 // the direct conv); on 13x13 F(2x2, 3x3) wins by up to 15 %, since 4x4 tiles pad 13 to 16 and F(4x4)'s
 // weights, 4x the size of the kernel's, serve only 16 tiles per image. Both are within 1e-4 of the reference.
-int expand3x3_tile(int h, int w) { return std::min(h, w) >= 20 ? 4 : 2; }
+// bf16 rounds every transformed input and weight to 8 bits, and F(4x4)'s transforms magnify that (worst output
+// error 3.9 % of the largest against F(2x2)'s 0.5 %). On the 1000-image sample, F(4x4) on the 55x55 and 27x27
+// maps, though up to 1.4x faster there, gave another top-1 than fp32 on 1.6 % of images (deep-compression-v1.0;
+// 1.6-1.7 % with F(4x4) everywhere), F(2x2) on 0.7 %: bf16 runs F(2x2) on every map.
+int expand3x3_tile(int h, int w, Precision precision) {
+  return precision == Precision::bf16 || std::min(h, w) < 20 ? 2 : 4;
+}
 
 // Pooled rows per band of the stem: the band's conv rows (9 of 109-111 pixels, 64-96 channels) stay in L2.
 constexpr int kStemBand = 4;
@@ -72,10 +78,11 @@ struct Plan::Builder {
     const int64_t t = plan.threads_, chunks = std::clamp<int64_t>(units / min_units, 1, kChunksPerThread * t);
     return (chunks + t - 1) / t * t;
   }
-  const PackedConv* pack(const std::string& name, int stride) {
+  // Packed for family k's kernels: the plan's, or the one its stem runs on.
+  const PackedConv* pack(const std::string& name, int stride, const x86::KernelTable* k) {
     plan.convs_.push_back(std::make_unique<PackedConv>(
         avx2::pack_conv(model.parameter(name + ".weight"), model.parameter(name + ".bias"), stride)));
-    if (plan.kernels_->prepare) plan.kernels_->prepare(*plan.convs_.back());
+    if (k->prepare) k->prepare(*plan.convs_.back());
     return plan.convs_.back().get();
   }
   void add(std::string name, int64_t macs, int64_t chunks, std::function<void(const Context&, int64_t, int64_t)> f) {
@@ -96,9 +103,9 @@ struct Plan::Builder {
 
   // conv + ReLU + max-pool in bands of pooled rows, so that the large conv output never leaves the cache.
   void stem(const Layer& conv, const Layer& pool) {
-    const x86::KernelTable* k = plan.kernels_;
+    const x86::KernelTable* k = plan.kernels_->stem ? plan.kernels_->stem : plan.kernels_;
     if (conv.conv.padding != 0) throw Error("plan: " + conv.name + " has padding, which only Fire convs may have");
-    const PackedConv* pc = pack(conv.name, conv.conv.stride);
+    const PackedConv* pc = pack(conv.name, conv.conv.stride, k);
     const int in_c = c, in_w = w, stride = conv.conv.stride, o = pc->out_channels, in = cur, out = other(cur);
     const int oh = static_cast<int>(conv_output_size(h, conv.conv.kernel, stride, 0));
     const int ow = static_cast<int>(conv_output_size(w, conv.conv.kernel, stride, 0));
@@ -148,20 +155,21 @@ struct Plan::Builder {
 
   void fire(const Layer& l) {
     const x86::KernelTable* k = plan.kernels_;
-    const PackedConv* squeeze = pack(l.name + ".squeeze", 1);
-    const PackedConv* e1 = pack(l.name + ".expand1x1", 1);
+    const PackedConv* squeeze = pack(l.name + ".squeeze", 1, k);
+    const PackedConv* e1 = pack(l.name + ".expand1x1", 1, k);
     // A family without Winograd runs the expand3x3 as a direct conv over the same frame, as 1x1 "tiles".
     const bool winograd = k->winograd_relu != nullptr;
-    const int tile = winograd ? expand3x3_tile(h, w) : 1;
+    const int tile = winograd ? expand3x3_tile(h, w, k->precision) : 1;
     const avx2::PackedWinograd* e3 = nullptr;
     const PackedConv* e3_direct = nullptr;
     if (winograd) {
       plan.winograds_.push_back(std::make_unique<avx2::PackedWinograd>(avx2::pack_winograd(
           model.parameter(l.name + ".expand3x3.weight"), model.parameter(l.name + ".expand3x3.bias"), tile)));
+      if (k->prepare_winograd) k->prepare_winograd(*plan.winograds_.back());
       e3 = plan.winograds_.back().get();
       need_scratch(avx2::winograd_scratch_floats(*e3));
     } else {
-      e3_direct = pack(l.name + ".expand3x3", 1);
+      e3_direct = pack(l.name + ".expand3x3", 1, k);
     }
     const int e3_channels = winograd ? e3->out_channels : e3_direct->out_channels;
     const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = main;
@@ -237,7 +245,7 @@ struct Plan::Builder {
   // conv + ReLU + global average pool: per-channel sums of the ReLU'd conv, no conv output stored.
   void head(const Layer& conv) {
     const x86::KernelTable* k = plan.kernels_;
-    const PackedConv* pc = pack(conv.name, conv.conv.stride);
+    const PackedConv* pc = pack(conv.name, conv.conv.stride, k);
     if (pc->kernel != 1) throw Error("plan: " + conv.name + " must be a 1x1 conv");
     const int pad = conv.conv.padding, in_c = c, rows = h, cols = w, in = cur;
     const int64_t padded = int64_t{h + 2 * pad} * (w + 2 * pad), border = padded - int64_t{h} * w;
@@ -322,7 +330,8 @@ int64_t Plan::packed_weight_bytes() const {
   std::size_t bytes = 0;
   for (const auto& c : convs_)
     bytes += (c->panels.size() + c->bias.size()) * sizeof(float) + c->bf16_panels.size() * sizeof(uint16_t);
-  for (const auto& c : winograds_) bytes += (c->panels.size() + c->bias.size()) * sizeof(float);
+  for (const auto& c : winograds_)
+    bytes += (c->panels.size() + c->bias.size()) * sizeof(float) + c->bf16_panels.size() * sizeof(uint16_t);
   return static_cast<int64_t>(bytes);
 }
 

@@ -19,8 +19,9 @@ inline uint16_t round(float x) {
 }
 inline float widen(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
 
-// KernelTable::prepare of the bf16 families: fp32 panels to bf16 pairs (kernels_avx2.h).
+// KernelTable::prepare and prepare_winograd of the bf16 families: fp32 panels to bf16 pairs (kernels_avx2.h).
 void pack(avx2::PackedConv& conv);
+void pack_winograd(avx2::PackedWinograd& conv);
 
 // The reference bf16 kernels: plain loops over the bf16 panels, the same rounding, sums in fp32 in pair order.
 // Every fast bf16 family is tested against them.
@@ -28,5 +29,8 @@ void conv_relu(const avx2::PackedConv& conv, const avx2::ConvIO& io, int64_t pix
                int block_begin, int block_end);
 void conv_relu_channel_sums(const avx2::PackedConv& conv, const avx2::ConvIO& io, int block_begin, int block_end,
                             float* sums);
+// Winograd (winograd_reference_bf16.cpp): the numbers every fast bf16 Winograd is held to. `scratch` is unused.
+void winograd_relu(const avx2::PackedWinograd& conv, const avx2::ConvIO& io, int64_t tile_begin, int64_t tile_end,
+                   float* scratch);
 
 }  // namespace squeezenet::bf16

@@ -15,12 +15,17 @@ struct KernelTable {
   // Turns a conv packed by pack_conv into the family's own weight format, once, when the plan is built;
   // nullptr: the fp32 panels as they are.
   void (*prepare)(avx2::PackedConv& conv);
+  void (*prepare_winograd)(avx2::PackedWinograd& conv);  // the same for Winograd's panels
   decltype(&avx2::conv_relu) conv_relu;
   decltype(&avx2::conv_relu_channel_sums) conv_relu_channel_sums;
   decltype(&avx2::winograd_relu) winograd_relu;  // nullptr: 3x3 expands run as direct convs
   decltype(&avx2::max_pool_3x3s2_ceil) max_pool_3x3s2_ceil;
   decltype(&avx2::max_pool_3x3s2_ceil_no_nan) max_pool_3x3s2_ceil_no_nan;
   decltype(&avx2::rgb_to_nhwc) rgb_to_nhwc;
+  // The family the stem conv runs on, nullptr: this one. The bf16 families give theirs to their ISA's fp32
+  // kernels: on 3 input channels vdpbf16ps, whose input pairs are converted per kernel row, gains nothing over FMA
+  // (squeezenet1_0) or loses (squeezenet1_1).
+  const KernelTable* stem;
   // The unit the convs run on, and its peak from registers on one core as GFLOP/s (2 per multiply-add): the
   // yardstick for "% of peak".
   const char* peak_unit;  // "FMA"

@@ -62,11 +62,16 @@ void conv_relu(const PackedConv& conv, const ConvIO& io, int64_t pixel_begin, in
 void conv_relu_channel_sums(const PackedConv& conv, const ConvIO& io, int block_begin, int block_end, float* sums);
 
 // A 3x3 stride-1 conv for Winograd F(tile x tile, 3x3), tile 2 or 4: per 16-channel block and transformed
-// position a panel [in channel][16] of G k G^T; bias padded like PackedConv's.
+// position a panel [in channel][16] of G k G^T; bias padded like PackedConv's. The bf16 families round the
+// panels once (bf16.h) to [in channel pair][16][2], the odd count's last pair zero-filled; `panels` is then empty.
 struct PackedWinograd {
   int tile = 2, in_channels = 0, out_channels = 0;
   AlignedFloats panels, bias;
+  std::vector<uint16_t, AlignedAllocator<uint16_t>> bf16_panels;
   int blocks() const { return (out_channels + kTileChannels - 1) / kTileChannels; }
+  int positions() const { return (tile + 2) * (tile + 2); }
+  int in_pairs() const { return (in_channels + 1) / 2; }
+  int64_t bf16_panel_size() const { return int64_t{in_pairs()} * 2 * kTileChannels; }  // one block, one position
 };
 PackedWinograd pack_winograd(const Tensor& weight, const Tensor& bias, int tile);
 

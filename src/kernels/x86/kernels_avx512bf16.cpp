@@ -1,5 +1,5 @@
-// The AVX512-BF16 family: bf16 convs on the AVX-512 register tile, the AVX-512 pools and transpose, and the
-// vdpbf16ps peak loop.
+// The AVX512-BF16 family: bf16 convs on the AVX-512 register tile, bf16 Winograd for the 3x3 expands, the
+// AVX-512 pools and transpose, and the vdpbf16ps peak loop.
 #include <chrono>
 
 #include "kernels/x86/bf16.h"
@@ -8,6 +8,7 @@
 #include "kernels/x86/kernel_table.h"
 #include "kernels/x86/layout_impl.h"
 #include "kernels/x86/pool_impl.h"
+#include "kernels/x86/winograd_bf16_impl.h"
 
 namespace squeezenet::x86 {
 namespace {
@@ -50,12 +51,14 @@ const KernelTable avx512bf16_kernels{"avx512bf16",
                                      Avx512Bf16::split_pixels,
                                      detail::pixel_unit<Avx512Bf16>,
                                      bf16::pack,
+                                     bf16::pack_winograd,
                                      conv_relu<Avx512Bf16>,
                                      conv_relu_channel_sums<Avx512Bf16>,
-                                     nullptr,
+                                     winograd_relu_avx512bf16,
                                      max_pool_3x3s2_ceil<Avx512Bf16, true>,
                                      max_pool_3x3s2_ceil<Avx512Bf16, false>,
                                      rgb_to_nhwc<Avx512Bf16>,
+                                     &avx512_kernels,
                                      "AVX512-BF16 (vdpbf16ps)",
                                      dpbf16_peak_gflops_avx512bf16};
 

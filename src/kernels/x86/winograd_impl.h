@@ -2,7 +2,8 @@
 // Winograd F(2x2, 3x3) and F(4x4, 3x3) (Lavin & Gray 2016): per tile of m x m outputs, the (m+2)^2 input patch
 // and the 3x3 kernel go to a transformed domain where the conv is (m+2)^2 independent channel GEMMs, run on the
 // same register tile as the direct conv. Blocks of tiles keep the transformed inputs and products in cache.
-// Included by winograd_avx2.cpp and kernels_avx512.cpp; the anonymous namespace gives each its own copy.
+// Included by winograd_avx2.cpp, kernels_avx512.cpp, and for bf16 by winograd_bf16_impl.h and the reference
+// (winograd_reference_bf16.cpp); the anonymous namespace gives each its own copy.
 #include <algorithm>
 
 #include "kernels/x86/kernels_avx2.h"
@@ -114,63 +115,94 @@ void input_tile(const float* base, int64_t in_pixel, int64_t in_row, int channel
                        [&](int x, float value) { v[x * plane + c] = value; });
 }
 
+// relu(A^T p A) of the `count` tiles from tile b0 on, from their products [tile][n*n][width] for the channel
+// block b on: the outputs inside the map and below out_channels only.
 template <class T, class W>
-void winograd_relu(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin, int64_t tile_end, float* scratch) {
+void output_tiles(const float* mb, int64_t b0, int count, int width, int b, int out_channels, const ConvIO& io) {
   using V = typename T::Vec;
+  constexpr int m = W::m, nn = W::n * W::n;
+  const int64_t tiles_w = (io.out_w + m - 1) / m;
+  const int valid = std::min(width, out_channels - b * kTileChannels);
+  for (int t = 0; t < count; ++t) {
+    const int64_t th = (b0 + t) / tiles_w, tw = (b0 + t) % tiles_w;
+    const int rows_valid = static_cast<int>(std::min<int64_t>(m, io.out_h - th * m));
+    const int cols_valid = static_cast<int>(std::min<int64_t>(m, io.out_w - tw * m));
+    for (int c = 0; c < valid; c += T::lanes) {
+      const float* products = mb + int64_t{t} * nn * width + c;
+      float* o = io.out + th * m * io.out_row + tw * m * io.out_pixel + b * kTileChannels + c;
+      const int lanes = std::min(T::lanes, valid - c);
+      output_2d<W, V>([&](int x) { return T::load(products + x * width); },
+                      [&](int i, int j, V y) {
+                        if (i >= rows_valid || j >= cols_valid) return;
+                        const V v = T::max(y, T::zero());
+                        float* at = o + i * io.out_row + j * io.out_pixel;
+                        if (lanes == T::lanes)
+                          T::store(at, v);
+                        else
+                          T::store_first(at, v, lanes);
+                      });
+    }
+  }
+}
+
+// The tile GEMMs in fp32: transformed inputs stored as computed, G k G^T panels as packed.
+template <class T>
+struct Fp32Gemm {
+  using In = float;
+  static int row(int channels) { return channels; }  // stored values per tile and position
+  template <class W>
+  static void input(const float* base, int64_t in_pixel, int64_t in_row, int channels, float* v, int64_t plane) {
+    input_tile<T, W>(base, in_pixel, in_row, channels, v, plane);
+  }
+  static int64_t panel_stride(const PackedWinograd& p) {
+    return int64_t{p.positions()} * p.in_channels * kTileChannels;
+  }
+  static const float* panel(const PackedWinograd& p, int b, int x) {
+    return p.panels.data() + (int64_t{b} * p.positions() + x) * p.in_channels * kTileChannels;
+  }
+  template <int M, int NB>
+  static detail::Acc<T, M, NB> tile(const float* const* rows, const float* panel, int64_t panel_stride,
+                                    const float* bias, int channels) {
+    return detail::gemm_tile<T, M, NB>(rows, panel, panel_stride, bias, detail::Reduction{1, 0, channels});
+  }
+};
+
+// G: how transformed inputs are stored and multiplied (Fp32Gemm, or the bf16 one of winograd_bf16_impl.h).
+template <class T, class W, class G = Fp32Gemm<T>>
+void winograd_relu(const PackedWinograd& p, const ConvIO& io, int64_t tile_begin, int64_t tile_end, float* scratch) {
+  using In = typename G::In;
   constexpr int m = W::m, n = W::n, nn = n * n;
-  const int C = p.in_channels;
-  const int64_t tiles_w = (io.out_w + m - 1) / m, panel_stride = int64_t{nn} * C * kTileChannels;
-  float* vb = scratch;                                        // [nn][block tiles][C]
+  const int C = p.in_channels, row = G::row(C);
+  const int64_t tiles_w = (io.out_w + m - 1) / m, panel_stride = G::panel_stride(p);
+  In* vb = reinterpret_cast<In*>(scratch);                           // [nn][block tiles][row]
   float* mb = scratch + int64_t{nn} * avx2::kWinogradBlockTiles * C;  // [block tiles][nn][NB * 16]
-  const detail::Reduction r{1, 0, C};
   // Blocks of 24 tiles (whole register tiles of 6, 8 or 12 rows), the last taking up to 6 more: 49 tiles go as
   // 24 + 25, not 24 + 24 + 1, whose last block would read all the weights again for one tile.
   for (int64_t b0 = tile_begin, count = 0; b0 < tile_end; b0 += count) {
     count = tile_end - b0 <= avx2::kWinogradBlockTiles ? tile_end - b0 : avx2::kWinogradBlockStep;
     for (int t = 0; t < count; ++t) {
       const int64_t th = (b0 + t) / tiles_w, tw = (b0 + t) % tiles_w;
-      input_tile<T, W>(io.in + th * m * io.in_row + tw * m * io.in_pixel, io.in_pixel, io.in_row, C,
-                       vb + int64_t{t} * C, int64_t{avx2::kWinogradBlockTiles} * C);
+      G::template input<W>(io.in + th * m * io.in_row + tw * m * io.in_pixel, io.in_pixel, io.in_row, C,
+                           vb + int64_t{t} * row, int64_t{avx2::kWinogradBlockTiles} * row);
     }
     detail::for_each_block_group<T, true>(0, p.blocks(), [&](auto nb, int b) {
       constexpr int width = decltype(nb)::value * kTileChannels;  // products per tile and position
       for (int x = 0; x < nn; ++x) {
-        const float* rows[avx2::kWinogradBlockTiles];
+        const In* rows[avx2::kWinogradBlockTiles];
         float* out[avx2::kWinogradBlockTiles];
         for (int t = 0; t < count; ++t) {
-          rows[t] = vb + (int64_t{x} * avx2::kWinogradBlockTiles + t) * C;
+          rows[t] = vb + (int64_t{x} * avx2::kWinogradBlockTiles + t) * row;
           out[t] = mb + (int64_t{t} * nn + x) * width;
         }
-        const float* panel = p.panels.data() + (int64_t{b} * nn + x) * C * kTileChannels;
         // Column 1 of A^T is all ones, for both tiles: a bias added at position (1, 1) reaches every output.
         const float* bias = x == n + 1 ? p.bias.data() + b * kTileChannels : nullptr;
         detail::for_each_tile<T, decltype(nb)::value>(count, [&](auto mm, int i) {
-          detail::store(detail::gemm_tile<T, decltype(mm)::value, decltype(nb)::value>(rows + i, panel, panel_stride,
-                                                                                       bias, r),
+          detail::store(G::template tile<decltype(mm)::value, decltype(nb)::value>(rows + i, G::panel(p, b, x),
+                                                                                  panel_stride, bias, C),
                         out + i, 0, width);
         });
       }
-      const int valid = std::min(width, p.out_channels - b * kTileChannels);
-      for (int t = 0; t < count; ++t) {
-        const int64_t th = (b0 + t) / tiles_w, tw = (b0 + t) % tiles_w;
-        const int rows_valid = static_cast<int>(std::min<int64_t>(m, io.out_h - th * m));
-        const int cols_valid = static_cast<int>(std::min<int64_t>(m, io.out_w - tw * m));
-        for (int c = 0; c < valid; c += T::lanes) {
-          const float* products = mb + int64_t{t} * nn * width + c;
-          float* o = io.out + th * m * io.out_row + tw * m * io.out_pixel + b * kTileChannels + c;
-          const int lanes = std::min(T::lanes, valid - c);
-          output_2d<W, V>([&](int x) { return T::load(products + x * width); },
-                          [&](int i, int j, V y) {
-                            if (i >= rows_valid || j >= cols_valid) return;
-                            const V v = T::max(y, T::zero());
-                            float* at = o + i * io.out_row + j * io.out_pixel;
-                            if (lanes == T::lanes)
-                              T::store(at, v);
-                            else
-                              T::store_first(at, v, lanes);
-                          });
-        }
-      }
+      output_tiles<T, W>(mb, b0, static_cast<int>(count), width, b, p.out_channels, io);
     });
   }
 }
