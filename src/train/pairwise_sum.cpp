@@ -9,8 +9,10 @@ void add_into(Gradients& sum, const Gradients& g) {
   for (auto& [name, s] : sum) {
     float* to = s.data();
     const float* from = g.at(name).data();
+    // A structured binding cannot be named inside an OpenMP construct (clang rejects it): take the count first.
+    const int64_t n = s.numel();
 #pragma omp simd
-    for (int64_t i = 0; i < s.numel(); ++i) to[i] += from[i];
+    for (int64_t i = 0; i < n; ++i) to[i] += from[i];
   }
 }
 
