@@ -10,6 +10,7 @@
 #include "squeezenet/train.h"
 #include "train/conv_gemm.h"
 #include "train/fast_features.h"
+#include "train/gradient_listener.h"
 #include "train/profile.h"
 #include "train/reference_backward.h"
 #include "util/rng.h"
@@ -169,7 +170,9 @@ Tensor Backprop::backward(const Tensor& logits_grad, Gradients& grads, bool need
         break;
       case Layer::Kind::AdaptiveAvgPool2d: g = ref::global_avg_pool_backward(x.shape(), g); break;
     }
+    if (l.kind == Layer::Kind::Conv2d || l.kind == Layer::Kind::Fire) train::announce_layer_done(l.name);
     if (!need_dx && l.kind == Layer::Kind::Conv2d) return Tensor();
+    train::between_layers();
   }
   if (first_ > 0) g = features_->backward(g, grads, need_input_grad);
   return need_input_grad ? g : Tensor();

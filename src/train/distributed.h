@@ -16,6 +16,17 @@ class Communicator {
   // ranks' index (train/pairwise_sum.h): the same bits on every rank, and whatever the MPI library.
   virtual void sum(float* data, std::size_t n) = 0;
   virtual void sum(double* data, std::size_t n) = 0;
+
+  // Whether start_sum() returns before the sum is done. Only where any order of the additions gives the same
+  // bits (2 ranks: one addition per element); elsewhere start_sum() is sum().
+  virtual bool sums_in_background() const { return false; }
+  // Starts the sum of data[0..n) as sum() makes it; data must stay untouched until wait_sums(). Every rank
+  // starts the same sums in the same order.
+  virtual void start_sum(float* data, std::size_t n) { sum(data, n); }
+  // Lets started sums advance: Open MPI moves a non-blocking collective on only inside an MPI call.
+  virtual void progress() {}
+  // Returns when every started sum is done. Throws Error when a rank cannot take part.
+  virtual void wait_sums() {}
 };
 
 // World size 1: sums are the identity.

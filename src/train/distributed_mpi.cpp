@@ -71,7 +71,11 @@ std::unique_ptr<MpiCommunicator> MpiCommunicator::if_launched() {
   return std::unique_ptr<MpiCommunicator>(new MpiCommunicator());
 }
 
-MpiCommunicator::MpiCommunicator() {
+struct MpiCommunicator::Started {
+  std::vector<MPI_Request> requests;
+};
+
+MpiCommunicator::MpiCommunicator() : started_(std::make_unique<Started>()) {
   // Only the training thread calls MPI; OpenMP and loader threads never do.
   int provided = 0;
   check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
@@ -107,6 +111,30 @@ void MpiCommunicator::sum(float* data, std::size_t n) {
   std::copy_n(send_.begin(), n, data);
 }
 void MpiCommunicator::sum(double* data, std::size_t n) { allreduce(data, n, MPI_DOUBLE); }
+
+void MpiCommunicator::start_sum(float* data, std::size_t n) {
+  // More than 2 ranks: the order-fixed sum is two collectives with the tree between them, so it runs here.
+  if (size_ != 2) return sum(data, n);
+  for (std::size_t at = 0; at < n; at += INT_MAX) {
+    const int count = static_cast<int>(std::min<std::size_t>(n - at, INT_MAX));
+    MPI_Request& request = started_->requests.emplace_back(MPI_REQUEST_NULL);
+    check(MPI_Iallreduce(MPI_IN_PLACE, data + at, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+          "MPI_Iallreduce");
+  }
+}
+
+void MpiCommunicator::progress() {
+  std::vector<MPI_Request>& requests = started_->requests;
+  if (requests.empty()) return;
+  int done = 0;
+  check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+}
+
+void MpiCommunicator::wait_sums() {
+  std::vector<MPI_Request> requests = std::move(started_->requests);
+  started_->requests.clear();
+  check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+}
 
 void MpiCommunicator::abort(int status) {
   MPI_Abort(MPI_COMM_WORLD, status);

@@ -8,6 +8,7 @@
 
 #include "squeezenet/error.h"
 #include "train/fast_features.h"
+#include "train/gradient_listener.h"
 #include "train/nhwc_ops.h"
 #include "train/pairwise_sum.h"
 #include "train/profile.h"
@@ -194,6 +195,7 @@ void NhwcFeatures::backward_image(const float* grad_nchw, const Maps& m, float* 
     }
     if (!need_dx) break;
     std::swap(t.grad, t.next);
+    between_layers();  // the thread that started backward lets the classifier's sum advance
   }
   if (input_grad_nchw)
     nhwc_to_nchw(t.grad.data(), static_cast<int>(height_), static_cast<int>(width_), 3, input_grad_nchw);
@@ -249,41 +251,60 @@ void NhwcFeatures::add_slots(Gradients& grads, int64_t images) {
     int O, C, K;
     bool by_output_channel;
   };
-  std::vector<Part> parts;
+  // Layers' parts and the range [begin, end) of the slot they fill.
+  struct Group {
+    const Layer* layer;  // announced when the group is done (one layer a group then)
+    int64_t begin, end;
+    std::vector<Part> parts;
+  };
+  std::vector<Group> groups;
   for (const Step& s : steps_) {
     const Layer& l = *s.layer;
+    int64_t at = s.slot;
+    const auto add = [&](const std::string& conv, int O, int C, int K, bool by_output_channel) {
+      std::vector<Part>& parts = groups.back().parts;
+      parts.push_back({&grad_of(grads, conv + ".weight"), at, O, C, K, by_output_channel});
+      at += int64_t{O} * C * K * K;
+      parts.push_back({&grad_of(grads, conv + ".bias"), at, O, 1, 1, false});
+      at += O;
+      groups.back().end = at;
+    };
     if (l.kind == Layer::Kind::Conv2d) {
-      const Conv2dSpec& k = l.conv;
-      const int64_t wsize = int64_t{k.kernel} * k.kernel * k.in_channels * k.out_channels;
-      parts.push_back({&grad_of(grads, l.name + ".weight"), s.slot, k.out_channels, k.in_channels, k.kernel, true});
-      parts.push_back({&grad_of(grads, l.name + ".bias"), s.slot + wsize, k.out_channels, 1, 1, false});
+      groups.push_back({&l, at, at, {}});
+      add(l.name, l.conv.out_channels, l.conv.in_channels, l.conv.kernel, true);
     } else if (l.kind == Layer::Kind::Fire) {
       const FireSpec& f = l.fire;
-      int64_t at = s.slot;
-      const auto add = [&](const std::string& conv, int O, int C, int K, bool by_output_channel) {
-        parts.push_back({&grad_of(grads, l.name + "." + conv + ".weight"), at, O, C, K, by_output_channel});
-        at += int64_t{O} * C * K * K;
-        parts.push_back({&grad_of(grads, l.name + "." + conv + ".bias"), at, O, 1, 1, false});
-        at += O;
-      };
-      add("squeeze", f.squeeze, f.inplanes, 1, false);
-      add("expand1x1", f.expand1x1, f.squeeze, 1, true);
-      add("expand3x3", f.expand3x3, f.squeeze, 3, true);
+      groups.push_back({&l, at, at, {}});
+      add(l.name + ".squeeze", f.squeeze, f.inplanes, 1, false);
+      add(l.name + ".expand1x1", f.expand1x1, f.squeeze, 1, true);
+      add(l.name + ".expand3x3", f.expand3x3, f.squeeze, 3, true);
     }
   }
-  // One parallel region for all of it: a barrier per parameter would wait on every thread the loader's
-  // threads hold up. First the images' slots are summed into the first one in the pairwise tree over the
-  // images (train/pairwise_sum.h), so that no result depends on which thread took an image, nor on how the
-  // step's images were split into batches; then that sum goes into PyTorch's layout.
+  // One parallel region for all of it, and one group of layers with one barrier unless someone listens: a
+  // barrier per parameter would wait on every thread the loader's threads hold up. The images' slots are
+  // summed into the first one in the pairwise tree over the images (train/pairwise_sum.h), so that no result
+  // depends on which thread took an image, nor on how the step's images were split into batches; then that
+  // sum goes into PyTorch's layout. When the calling thread listens to backward (train/gradient_listener.h),
+  // each layer is a group of its own, from the last, announced when done: the sum over the ranks of the last
+  // layers then runs while the first are added up.
+  const bool announce = listening();
+  if (!announce && groups.size() > 1) {
+    for (std::size_t i = 1; i < groups.size(); ++i) {
+      groups.front().parts.insert(groups.front().parts.end(), groups[i].parts.begin(), groups[i].parts.end());
+    }
+    groups.front().end = groups.back().end;
+    groups.resize(1);
+  }
   constexpr int64_t kBlock = 4096;
   std::vector<float*> image_slots(static_cast<std::size_t>(images));
   for (std::size_t n = 0; n < image_slots.size(); ++n) image_slots[n] = slots_[n].data();
   const float* sum = image_slots.front();
 #pragma omp parallel
-  {
+  for (auto group = groups.rbegin(); group != groups.rend(); ++group) {
 #pragma omp for schedule(static)
-    for (int64_t b = 0; b < slot_floats_; b += kBlock) pairwise_sum(image_slots, b, std::min(slot_floats_, b + kBlock));
-    for (const Part& part : parts) {
+    for (int64_t b = group->begin; b < group->end; b += kBlock)
+      pairwise_sum(image_slots, b, std::min(group->end, b + kBlock));
+    for (const Part& part : group->parts) {
       const int K = part.K, C = part.C, O = part.O;
       const int64_t rows = part.by_output_channel ? int64_t{K} * K * C : O;
       const int64_t cols = part.by_output_channel ? O : int64_t{C} * K * K;
@@ -298,6 +319,14 @@ void NhwcFeatures::add_slots(Gradients& grads, int64_t images) {
         }
         const int64_t kh = r / (int64_t{K} * C), kw = r / C % K, c = r % C;
         for (int64_t q = 0; q < cols; ++q) g[((q * C + c) * K + kh) * K + kw] += from[r * cols + q];
+      }
+    }
+    if (announce) {
+#pragma omp barrier
+#pragma omp master
+      {
+        announce_layer_done(group->layer->name);
+        between_layers();
       }
     }
   }

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "squeezenet/weights.h"
 #include "train/augment.h"
 #include "train/checkpoint.h"
+#include "train/gradient_buckets.h"
 #include "train/loader.h"
 #include "train/loss.h"
 #include "train/pairwise_sum.h"
@@ -131,27 +133,6 @@ Tally evaluate(const Model& model, BatchLoader& loader) {
   return t;
 }
 
-// Sums a block's gradients over the ranks, with this rank's vote to stop (SIGINT reaches the ranks at different
-// times) as one more element, in a single call: one call per parameter tensor (52) costs each time the ranks
-// meet, and on a busy machine every meeting waits for both ranks to be scheduled (docs/scaling.md: median
-// 127-199 ms for 52 calls against 1.6-38 ms for one, 2 ranks on loopback). Returns whether any rank asked to stop.
-bool sum_over_ranks(Gradients& grads, Communicator& ranks, std::vector<float>& flat, bool stop) {
-  if (ranks.size() == 1) return stop;
-  std::size_t size = 1;
-  for (const auto& [name, g] : grads) size += static_cast<std::size_t>(g.numel());
-  flat.resize(size);
-  float* at = flat.data();
-  for (const auto& [name, g] : grads) at = std::copy_n(g.data(), g.numel(), at);
-  *at = stop ? 1.0f : 0.0f;
-  ranks.sum(flat.data(), flat.size());
-  const float* from = flat.data();
-  for (auto& [name, g] : grads) {
-    std::copy_n(from, g.numel(), g.data());
-    from += g.numel();
-  }
-  return *from > 0.0f;
-}
-
 }  // namespace
 
 void request_stop() { g_stop = true; }
@@ -187,6 +168,7 @@ Model pretrained_for_finetune(const std::string& weights, int classes, uint64_t 
 
 TrainResult train(Model& model, const TrainOptions& o) {
   if (o.epochs < 1 || o.iter_size < 1) throw Error("--epochs and --iter-size must be at least 1");
+  if (!(o.bucket_mb >= 0.0 && o.bucket_mb <= 1e6)) throw Error("--bucket-mb must be between 0 and 1e6");
   Communicator& ranks = o.ranks ? *o.ranks : single_process();
   const bool lead = ranks.rank() == 0;  // writes the files and shows progress
   const LabelledFolder train_set = scan_labelled_folder(o.train_dir);
@@ -283,9 +265,16 @@ TrainResult train(Model& model, const TrainOptions& o) {
   // added in the same tree over the ranks, and the micro-batches' sums in the same tree again: so, with a
   // power-of-two batch per rank (and a power-of-two number of ranks when --iter-size is above 1), a step
   // is bit for bit the same whatever the split into ranks and micro-batches (docs/scaling.md).
-  PairwiseGradients step_grads(zero_gradients(model, o.classifier_only));
+  Gradients trained = zero_gradients(model, o.classifier_only);
+  // Each micro-batch's gradients are summed over the ranks with this rank's vote to stop (SIGINT reaches the
+  // ranks at different times) in one buffer: one call per parameter tensor (52) costs a meeting of the ranks
+  // each, and on a busy machine every meeting waits for both ranks to be scheduled (docs/scaling.md). With
+  // --bucket-mb, its buckets start while backward runs on.
+  std::optional<GradientBuckets> buckets;
+  if (ranks.size() > 1)
+    buckets.emplace(model, trained, ranks, static_cast<std::size_t>(std::llround(o.bucket_mb * 1e6)));
+  PairwiseGradients step_grads(std::move(trained));
   Backprop bp(model, o.classifier_only);  // one for the run: its buffers serve every step
-  std::vector<float> flat;                 // a micro-batch's gradients and stop vote, as one message
   int steps_this_run = 0;
   // SIGINT reaches the ranks at different times: a stop asked on any rank is taken by all at the same step.
   const auto stop_requested = [&] {
@@ -309,6 +298,8 @@ TrainResult train(Model& model, const TrainOptions& o) {
       for (const std::string& e : batch.errors) std::fprintf(stderr, "\nsqueezenet: skipped: %s\n", e.c_str());
       tally.skipped += static_cast<double>(batch.errors.size());
       result.skipped_images += static_cast<int>(batch.errors.size());
+      Gradients& block = step_grads.block();
+      if (buckets) buckets->begin(block, g_stop);
       if (!batch.labels.empty()) {
         const Tensor logits = [&] {
           const profile::Scope forward("step", "forward");
@@ -319,7 +310,9 @@ TrainResult train(Model& model, const TrainOptions& o) {
             cross_entropy_over(logits, batch.labels, o.label_smoothing, static_cast<double>(images_in_step(b)));
         {
           const profile::Scope backward("step", "backward");
-          bp.backward(r.grad, step_grads.block());
+          std::optional<ListenToBackward> listen;
+          if (buckets) listen.emplace(*buckets);
+          bp.backward(r.grad, block);
         }
         tally.loss_sum += r.loss * static_cast<double>(n);
         tally.correct += r.correct;
@@ -328,8 +321,9 @@ TrainResult train(Model& model, const TrainOptions& o) {
       }
       {
         // Every rank sums every micro-batch, an empty slice too (the epoch's last batch may leave a rank none).
-        const profile::Scope reduce("step", "allreduce");
-        stop = sum_over_ranks(step_grads.block(), ranks, flat, g_stop) || stop;
+        // The time here is what the sum adds to the step: with buckets, what backward did not hide.
+        const profile::Scope reduce("step", "allreduce, exposed");
+        stop = (buckets ? buckets->finish() : bool{g_stop}) || stop;
       }
       step_grads.push();
       const bool boundary = (b + 1) % o.iter_size == 0 || b + 1 == batches;

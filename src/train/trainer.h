@@ -43,6 +43,9 @@ struct TrainOptions {
   std::function<void(const TrainProgress&)> on_progress;
   int max_steps = 0;  // > 0: stop (with a checkpoint) after this many optimiser steps, as SIGINT would
   Communicator* ranks = nullptr;  // the ranks of a data-parallel run; null: this process alone
+  // Over several ranks, a micro-batch's gradients are summed in buckets of this many MB (10^6 bytes), each
+  // started as soon as backward has finished its layers; 0: one sum after backward.
+  double bucket_mb = 1.0;
 };
 
 struct TrainResult {

@@ -1,12 +1,13 @@
 """Data-parallel training over MPI: 2 ranks x batch 4, 4 ranks x 2, 2 ranks x 2 with --iter-size 2 and batch 4
-with --iter-size 2, each against 1 process x batch 8; an epoch whose last batch splits unevenly over the ranks;
+with --iter-size 2, 2-rank runs with the sum in small buckets overlapping backward and as one sum after it, each
+against 1 process x batch 8; an epoch whose last batch splits unevenly over the ranks;
 checkpoints taken up by another number of ranks; a rank killed mid-epoch.
 
 Equality. A step's gradient is the sum of one gradient per image, in the aligned pairwise tree over the images'
 index in the step (src/train/pairwise_sum.h). One image's forward and backward are the same bits whatever batch
 it sits in (tests/unit/test_pairwise_sum.cpp), so a rank's or micro-batch's power-of-two block of images sums
 to exactly the subtree the batch of 8 computes, and the blocks' sums join in the same tree: over 2 ranks one
-addition, over 4 a fixed-order sum of our own, since MPI promises no order. So all five runs end bit for bit
+addition, over 4 a fixed-order sum of our own, since MPI promises no order. So all eight runs end bit for bit
 equal after 10 steps, and any resumed run equals the uninterrupted one. Before the tree, a batch of 8 summed left
 to right differed from 2 x 4 by rounding (3.6e-5 of the change after 1 step), which flipped ReLUs and near-tied
 max-pool windows and grew to 2-4 % after 10 steps; a test allowing a bound could not tell that from a small bug.
@@ -96,11 +97,16 @@ def assert_moved(path, start):
             assert not np.array_equal(value, start[name]), f"{name} did not change"
 
 
-SPLITS = {  # the ways to take steps of 8 images: ranks, batch per rank, --iter-size
-    "2 ranks x 4": (2, 4, 1),
-    "4 ranks x 2": (4, 2, 1),
-    "1 x 4, iter-size 2": (1, 4, 2),
-    "2 ranks x 2, iter-size 2": (2, 2, 2),
+SPLITS = {  # the ways to take steps of 8 images: ranks, batch per rank, --iter-size, more options
+    "2 ranks x 4": (2, 4, 1, ()),
+    "4 ranks x 2": (4, 2, 1, ()),
+    "1 x 4, iter-size 2": (1, 4, 2, ()),
+    "2 ranks x 2, iter-size 2": (2, 2, 2, ()),
+    # The sum over the ranks in buckets of 40 kB, 9 a micro-batch (a Fire's each, the classifier's with the
+    # last Fire's, the stem's), each started while backward goes on; and as one sum after backward.
+    "2 ranks x 4, small buckets": (2, 4, 1, ("--bucket-mb", "0.04")),
+    "2 ranks x 2, iter-size 2, small buckets": (2, 2, 2, ("--bucket-mb", "0.04")),
+    "2 ranks x 4, one sum after backward": (2, 4, 1, ("--bucket-mb", "0")),
 }
 
 
@@ -109,8 +115,8 @@ def runs(tmp_path_factory):
     """10 steps of 8 images, taken by one batch of 8 and by each split."""
     base = tmp_path_factory.mktemp("distributed")
     found = {"batch8": stopped_run(base / "batch8", batch=8), "base": base, "start": start_weights(base)}
-    for i, (name, (ranks, batch, iter_size)) in enumerate(SPLITS.items()):
-        found[name] = stopped_run(base / f"split{i}", ranks=ranks, batch=batch, iter_size=iter_size)
+    for i, (name, (ranks, batch, iter_size, extra)) in enumerate(SPLITS.items()):
+        found[name] = stopped_run(base / f"split{i}", ranks=ranks, batch=batch, iter_size=iter_size, extra=extra)
     return found
 
 

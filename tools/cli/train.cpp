@@ -56,6 +56,10 @@ void add_common(CLI::App* cmd, Opts& o) {
   cmd->add_option("--features-dropout", o.features_dropout,
                   "Dropout probability at the end of `features` (the SqueezeNet article's variant; 0: none)")
       ->capture_default_str();
+  cmd->add_option("--bucket-mb", o.run.bucket_mb,
+                  "Over MPI: sum the gradients over the ranks in buckets of this many MB, each started while "
+                  "backward still runs for the earlier layers (0: one sum after backward)")
+      ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "No progress bar");
 }
 
