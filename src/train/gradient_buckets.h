@@ -21,8 +21,6 @@ class GradientBuckets final : public GradientListener {
   // backward finishes them, each closed when it reaches `bucket_bytes`; 0: one bucket, summed after backward.
   GradientBuckets(const Model& model, const Gradients& trained, Communicator& ranks, std::size_t bucket_bytes);
 
-  // Whether sums start during backward: more than one bucket, and ranks that sum in the background.
-  bool overlaps() const { return overlap_; }
   std::size_t buckets() const { return buckets_.size(); }
 
   // A new block: backward is about to add into `grads`; `stop` is this rank's vote to stop the run.
@@ -47,7 +45,7 @@ class GradientBuckets final : public GradientListener {
   void start_ready();  // starts, in order, every bucket whose layers are all final
 
   Communicator& ranks_;
-  bool overlap_;
+  bool overlap_;  // more than one bucket, and ranks that sum in the background
   std::vector<Bucket> buckets_;
   std::vector<float> flat_;  // the buckets one after another, then the vote to stop
   Gradients* grads_ = nullptr;
