@@ -65,8 +65,9 @@ struct QuantizedPlan::Builder {
 
   Act max_pool(const std::string& name, const Act& x, int64_t out) {
     const int64_t oh = pool_output_size(x.h, 3, 2), ow = pool_output_size(x.w, 3, 2);
-    plan.steps_.push_back({name, 0, oh, 1, [x, out](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
-                             int8::max_pool_3x3s2_ceil(l.base + x.offset, static_cast<int>(x.h), static_cast<int>(x.w),
+    const int8::KernelTable* k = plan.kernels_;
+    plan.steps_.push_back({name, 0, oh, 1, [x, out, k](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
+                             k->max_pool(l.base + x.offset, static_cast<int>(x.h), static_cast<int>(x.w),
                                                        static_cast<int>(x.c), l.base + out, static_cast<int>(first),
                                                        static_cast<int>(last));
                            }});

@@ -3,6 +3,7 @@
 // quantized safetensors format.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -199,6 +200,28 @@ TEST_P(Int8Family, ConvMatchesReferenceOnOddShapes) {
   check_conv(k, 32, 100, 1, 1, 0, 3, 3, 6);
   check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7);
   check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8);  // the Caffe head: a padded 1x1
+}
+
+// Odd sides (the ceil windows cut short on both edges), channels off the vector width and past the pool's
+// 512-channel chunk, the rows cut in two uneven pieces as threads cut them.
+TEST_P(Int8Family, MaxPoolMatchesReferenceOnOddShapes) {
+  for (const auto& [c, h, w] : {std::array{3, 8, 7}, std::array{96, 11, 13}, std::array{515, 5, 6}, std::array{17, 2, 3}}) {
+    SCOPED_TRACE(std::to_string(c) + " channels, " + std::to_string(h) + "x" + std::to_string(w));
+    const ref::U8Tensor x = random_u8({1, c, h, w}, static_cast<uint64_t>(c + h));
+    const ref::U8Tensor y = ref::max_pool2d_ceil_u8(x, 3, 2);
+    std::vector<uint8_t> nhwc(x.data.size());
+    for (int ch = 0; ch < c; ++ch)
+      for (int p = 0; p < h * w; ++p)
+        nhwc[static_cast<std::size_t>(p * c + ch)] = x.data[static_cast<std::size_t>(ch * h * w + p)];
+    const int oh = static_cast<int>(y.shape[2]), ow = static_cast<int>(y.shape[3]);
+    std::vector<uint8_t> out(static_cast<std::size_t>(oh * ow * c), 0xAB);
+    GetParam()->max_pool(nhwc.data(), h, w, c, out.data(), 0, oh / 2);
+    GetParam()->max_pool(nhwc.data(), h, w, c, out.data(), oh / 2, oh);
+    for (int ch = 0; ch < c; ++ch)
+      for (int p = 0; p < oh * ow; ++p)
+        ASSERT_EQ(out[static_cast<std::size_t>(p * c + ch)], y.data[static_cast<std::size_t>(ch * oh * ow + p)])
+            << "channel " << ch << " pixel " << p;
+  }
 }
 
 TEST_P(Int8Family, ImageQuantizationMatchesReferenceAndFlagsNonFinite) {

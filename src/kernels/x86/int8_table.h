@@ -50,6 +50,8 @@ struct KernelTable {
   // the image rule of squeezenet/quantize.h. False when the pixels held a NaN or an infinity.
   bool (*quantize_image)(const float* image, int64_t plane, float inverse_scale, uint8_t* out, int64_t first_pixel,
                          int64_t last_pixel);
+  // NHWC u8 3x3 stride-2 max-pool with PyTorch's ceil_mode windows, output rows [row_begin, row_end).
+  void (*max_pool)(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end);
   // The dot-product unit's peak on one thread: independent accumulator chains from registers.
   double (*peak_gmacs)(double seconds);
 };
@@ -63,9 +65,5 @@ bool has_avx_vnni();     // the VEX-coded vpdpbusd of AVX-VNNI, on ymm registers
 // The families this CPU runs, fastest first; SQUEEZENET_ISA=avx2 (as for fp32) or =avx-vnni holds it to those.
 std::vector<const KernelTable*> families_here();
 const KernelTable* fastest();  // nullptr without AVX2
-
-// NHWC u8 3x3 stride-2 max-pool with PyTorch's ceil_mode windows, output rows [row_begin, row_end). Plain loops
-// over channels: the compiler vectorizes them, and max needs no care for bit-identity.
-void max_pool_3x3s2_ceil(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end);
 
 }  // namespace squeezenet::x86::int8
