@@ -57,9 +57,16 @@ struct QuantizedPlan::Builder {
     const QuantizedConv& qc = q.conv("features.0");
     const int64_t oh = conv_output_size(image.h, qc.spec.kernel, qc.spec.stride, 0);
     const int64_t ow = conv_output_size(image.w, qc.spec.kernel, qc.spec.stride, 0);
-    const int64_t c = qc.spec.out_channels;
-    conv("features.0-1", qc, image.offset, image.w * 4, 4, oh, ow, out, ow * c, static_cast<int>(c),
-         int8::ConvIO::Output::u8);
+    const int64_t c = qc.spec.out_channels, K = qc.spec.kernel, s = qc.spec.stride;
+    const int64_t row = image.w * K * int8::kImageChannels + 1, windows = alloc(oh * row + 4);
+    const int8::KernelTable* k = plan.kernels_;
+    plan.steps_.push_back({"features.0.windows", 0, oh, 1,
+                           [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
+                             k->stack_windows(l.base + image.offset, image.w, static_cast<int>(K),
+                                                 static_cast<int>(s), l.base + windows, row, first, last);
+                           }});
+    conv("features.0-1", int8::stem_as_1x1(qc), windows, row, static_cast<int>(s * K * int8::kImageChannels), oh, ow,
+         out, ow * c, static_cast<int>(c), int8::ConvIO::Output::u8);
     return {out, oh, ow, c};
   }
 
