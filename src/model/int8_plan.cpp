@@ -64,7 +64,7 @@ struct QuantizedPlan::Builder {
     plan.steps_.push_back({"features.0.windows", 0, oh, 1,
                            [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
                              k->stack_windows(l.base + image.offset, image.w, static_cast<int>(K),
-                                                 static_cast<int>(s), l.base + windows, row, first, last);
+                                              static_cast<int>(s), l.base + windows, row, first, last);
                            }});
     conv("features.0-1", int8::stem_as_1x1(qc), windows, row, static_cast<int>(s * K * int8::kImageChannels), oh, ow,
          out, ow * c, static_cast<int>(c), int8::ConvIO::Output::u8);
@@ -74,10 +74,11 @@ struct QuantizedPlan::Builder {
   Act max_pool(const std::string& name, const Act& x, int64_t out) {
     const int64_t oh = pool_output_size(x.h, 3, 2), ow = pool_output_size(x.w, 3, 2);
     const int8::KernelTable* k = plan.kernels_;
-    plan.steps_.push_back({name, 0, oh, 1, [x, out, k](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
+    plan.steps_.push_back({name, 0, oh, 1,
+                           [x, out, k](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
                              k->max_pool(l.base + x.offset, static_cast<int>(x.h), static_cast<int>(x.w),
-                                                       static_cast<int>(x.c), l.base + out, static_cast<int>(first),
-                                                       static_cast<int>(last));
+                                         static_cast<int>(x.c), l.base + out, static_cast<int>(first),
+                                         static_cast<int>(last));
                            }});
     return {out, oh, ow, x.c};
   }
@@ -110,14 +111,16 @@ struct QuantizedPlan::Builder {
     if (pad > 0) {
       const int8::PackedConv& pc = *plan.convs_.back();
       std::vector<float> border(static_cast<std::size_t>(o));
-      for (std::size_t c = 0; c < border.size(); ++c) border[c] = ref::dequantize_relu(0, pc.multiplier[c], pc.offset[c]);
+      for (std::size_t c = 0; c < border.size(); ++c)
+        border[c] = ref::dequantize_relu(0, pc.multiplier[c], pc.offset[c]);
       plan.steps_.push_back({l.name + ".border", 0, o, 16,
                              [=](const Lane& lane, int64_t, const float*, float*, int64_t first, int64_t last) {
                                float* y = reinterpret_cast<float*>(lane.base + out);
                                for (int64_t py = 0; py < oh; ++py)
                                  for (int64_t px = 0; px < ow; ++px)
                                    if (py < pad || py >= oh - pad || px < pad || px >= ow - pad)
-                                     std::copy(border.begin() + first, border.begin() + last, y + (py * ow + px) * o + first);
+                                     std::copy(border.begin() + first, border.begin() + last,
+                                               y + (py * ow + px) * o + first);
                              }});
     }
     const int64_t pixels = oh * ow;

@@ -47,8 +47,8 @@ void stack_windows_avx512(const uint8_t* image, int64_t width, int kernel, int s
 
 }  // namespace
 
-const KernelTable int8_avx512_vnni_kernels{"avx512vnni-int8",     Avx512Vnni::lanes,         Avx512Vnni::group_blocks,
-                                   Avx512Vnni::max_pixels, conv<Avx512Vnni>,           quantize_image<Avx512Vnni>, max_pool<Avx512Vnni>, stack_windows_avx512,
-                                   peak_gmacs<Avx512Vnni>};
+const KernelTable int8_avx512_vnni_kernels{"avx512vnni-int8",      Avx512Vnni::lanes,    Avx512Vnni::group_blocks,
+                                           Avx512Vnni::max_pixels, conv<Avx512Vnni>,     quantize_image<Avx512Vnni>,
+                                           max_pool<Avx512Vnni>,   stack_windows_avx512, peak_gmacs<Avx512Vnni>};
 
 }  // namespace squeezenet::x86::int8

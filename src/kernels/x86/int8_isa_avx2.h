@@ -70,7 +70,6 @@ struct Avx2Int8Base {
   }
   static Acc bit_or(Acc a, Acc b) { return _mm256_or_si256(a, b); }
   static Acc shift_left(Acc a, int bits) { return _mm256_sllv_epi32(a, _mm256_set1_epi32(bits)); }
-
 };
 
 #ifdef __AVXVNNI__

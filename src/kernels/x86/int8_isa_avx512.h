@@ -60,11 +60,9 @@ struct Avx512Vnni {
 
   // The stem's window layout: 16 pixels of 4 bytes, their first 3 bytes each packed into 48.
   static void store_rgb(uint8_t* p, Acc v) {
-    const __m512i three = _mm512_shuffle_epi8(
-        v, _mm512_set4_epi32(-1, 0x0E0D0C0A, 0x09080605, 0x04020100));
-    const __m512i packed =
-        _mm512_maskz_permutexvar_epi32(0xFFFF, _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0, 0, 0, 0), three);
-    _mm512_mask_storeu_epi8(p, 0xFFFFFFFFFFFFull, packed);
+    const __m512i three = _mm512_shuffle_epi8(v, _mm512_set4_epi32(-1, 0x0E0D0C0A, 0x09080605, 0x04020100));
+    const __m512i dwords = _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0, 0, 0, 0);
+    _mm512_mask_storeu_epi8(p, 0xFFFFFFFFFFFFull, _mm512_maskz_permutexvar_epi32(0xFFFF, dwords, three));
   }
 };
 
