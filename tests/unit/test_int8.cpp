@@ -3,6 +3,7 @@
 // quantized safetensors format.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -199,6 +200,70 @@ TEST_P(Int8Family, ConvMatchesReferenceOnOddShapes) {
   check_conv(k, 32, 100, 1, 1, 0, 3, 3, 6);
   check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7);
   check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8);  // the Caffe head: a padded 1x1
+}
+
+// The stem as a 1x1 conv over stacked windows: the family's stacking against the plain one byte for byte, then
+// the family's conv on it against the reference conv of the image, on odd sides (widths off the 16-column
+// vectors) and output channels off the vector width, the rows cut in two uneven pieces as threads cut them.
+TEST_P(Int8Family, StemOverStackedWindowsMatchesReferenceOnOddShapes) {
+  const auto& k = *GetParam();
+  for (const auto& [o, kernel, h, w] : {std::array{64, 3, 11, 9}, std::array{17, 7, 15, 37}, std::array{96, 7, 16, 17},
+                                        std::array{5, 3, 7, 33}}) {
+    SCOPED_TRACE(std::to_string(o) + " channels, kernel " + std::to_string(kernel) + ", " + std::to_string(h) + "x" +
+                 std::to_string(w));
+    const int stride = 2, zp = 128;
+    const ref::U8Tensor x = random_u8({1, 3, h, w}, static_cast<uint64_t>(o + w));
+    std::vector<uint8_t> image(static_cast<std::size_t>(4 * h * w), static_cast<uint8_t>(zp));
+    for (int c = 0; c < 3; ++c)
+      for (int p = 0; p < h * w; ++p)
+        image[static_cast<std::size_t>(4 * p + c)] = x.data[static_cast<std::size_t>(c * h * w + p)];
+    const QuantizedConv q = random_conv(3, o, kernel, stride, 0, zp, false, static_cast<uint64_t>(h));
+    Shape shape;
+    const std::vector<int32_t> acc = ref::conv2d_u8s8(x, zp, q.weight, o, kernel, stride, 0, shape);
+    const int oh = static_cast<int>(shape[2]), ow = static_cast<int>(shape[3]);
+    const int64_t row = int64_t{w} * kernel * 3 + 1;
+    // Bytes the layout leaves unset hold 0xCD: a conv must multiply them by zero weights only.
+    std::vector<uint8_t> plain(static_cast<std::size_t>(oh * row + 4), 0xCD), fast = plain;
+    x86::int8::stack_windows(image.data(), w, kernel, stride, plain.data(), row, 0, oh);
+    k.stack_windows(image.data(), w, kernel, stride, fast.data(), row, 0, oh / 3 + 1);
+    k.stack_windows(image.data(), w, kernel, stride, fast.data(), row, oh / 3 + 1, oh);
+    for (int y = 0; y < oh; ++y)
+      for (int64_t b = 0; b < row - 1; ++b)
+        ASSERT_EQ(fast[static_cast<std::size_t>(y * row + b)], plain[static_cast<std::size_t>(y * row + b)])
+            << "row " << y << " byte " << b;
+    const x86::int8::PackedConv pc = x86::int8::pack(x86::int8::stem_as_1x1(q), k.lanes, k.group_blocks);
+    std::vector<int32_t> out(static_cast<std::size_t>(oh * ow * o));
+    const x86::int8::ConvIO io{fast.data(), row, stride * kernel * 3, out.data(), int64_t{ow} * o, o, ow,
+                               x86::int8::ConvIO::Output::i32};
+    k.conv(pc, io, 0, oh * ow / 2 + 1);
+    k.conv(pc, io, oh * ow / 2 + 1, oh * ow);
+    for (int ch = 0; ch < o; ++ch)
+      for (int p = 0; p < oh * ow; ++p)
+        ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * oh * ow + p)])
+            << "channel " << ch << " pixel " << p;
+  }
+}
+
+// Odd sides (the ceil windows cut short on both edges), channels off the vector width and past the pool's
+// 512-channel chunk, the rows cut in two uneven pieces as threads cut them.
+TEST_P(Int8Family, MaxPoolMatchesReferenceOnOddShapes) {
+  for (const auto& [c, h, w] : {std::array{3, 8, 7}, std::array{96, 11, 13}, std::array{515, 5, 6}, std::array{17, 2, 3}}) {
+    SCOPED_TRACE(std::to_string(c) + " channels, " + std::to_string(h) + "x" + std::to_string(w));
+    const ref::U8Tensor x = random_u8({1, c, h, w}, static_cast<uint64_t>(c + h));
+    const ref::U8Tensor y = ref::max_pool2d_ceil_u8(x, 3, 2);
+    std::vector<uint8_t> nhwc(x.data.size());
+    for (int ch = 0; ch < c; ++ch)
+      for (int p = 0; p < h * w; ++p)
+        nhwc[static_cast<std::size_t>(p * c + ch)] = x.data[static_cast<std::size_t>(ch * h * w + p)];
+    const int oh = static_cast<int>(y.shape[2]), ow = static_cast<int>(y.shape[3]);
+    std::vector<uint8_t> out(static_cast<std::size_t>(oh * ow * c), 0xAB);
+    GetParam()->max_pool(nhwc.data(), h, w, c, out.data(), 0, oh / 2);
+    GetParam()->max_pool(nhwc.data(), h, w, c, out.data(), oh / 2, oh);
+    for (int ch = 0; ch < c; ++ch)
+      for (int p = 0; p < oh * ow; ++p)
+        ASSERT_EQ(out[static_cast<std::size_t>(p * c + ch)], y.data[static_cast<std::size_t>(ch * oh * ow + p)])
+            << "channel " << ch << " pixel " << p;
+  }
 }
 
 TEST_P(Int8Family, ImageQuantizationMatchesReferenceAndFlagsNonFinite) {

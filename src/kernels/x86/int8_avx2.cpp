@@ -4,8 +4,8 @@
 
 namespace squeezenet::x86::int8 {
 
-const KernelTable int8_avx2_kernels{"avx2-int8",     Avx2Int8::lanes,         Avx2Int8::group_blocks,
-                                   Avx2Int8::max_pixels, conv<Avx2Int8>,           quantize_image<Avx2Int8>,
-                                   peak_gmacs<Avx2Int8>};
+const KernelTable int8_avx2_kernels{"avx2-int8", Avx2Int8::lanes, Avx2Int8::group_blocks, Avx2Int8::max_pixels,
+                                    conv<Avx2Int8>, quantize_image<Avx2Int8>, max_pool<Avx2Int8>, stack_windows,
+                                    peak_gmacs<Avx2Int8>};
 
 }  // namespace squeezenet::x86::int8

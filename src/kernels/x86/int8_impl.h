@@ -11,6 +11,7 @@
 
 #include "kernels/reference/int8.h"
 #include "kernels/x86/int8_table.h"
+#include "squeezenet/model.h"
 
 namespace squeezenet::x86::int8 {
 
@@ -92,6 +93,41 @@ void conv(const PackedConv& pc, const ConvIO& io, int64_t first, int64_t last) {
           dst[p] = y * io.out_row + x * io.out_pixel;
         }
         tiles[static_cast<std::size_t>((np - 1) * T::group_blocks + nb - 1)](pc, io, w, b0, taps, ntaps, src, dst);
+      }
+    }
+  }
+}
+
+// NHWC u8 3x3 stride-2 ceil-mode max-pool, output rows [row_begin, row_end). Separable as the fp32 pool: the max
+// down each input column's 3 rows, then across 3 columns, the window's last column carried over as the next
+// window's first. max is idempotent, so a window cut short by the map's edge re-reads its last row or column
+// instead of branching. Plain loops over channels that the family's flags vectorize (the generic build's 16-byte
+// vectors made the first pool take as long as a Fire's squeeze).
+template <class T>
+void max_pool(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end) {
+  const int ow_count = static_cast<int>(pool_output_size(w, 3, 2));
+  const int64_t row = int64_t{w} * c;
+  constexpr int kChunk = 512;  // channels carried at a time
+  alignas(64) uint8_t left[kChunk];
+  for (int oh = row_begin; oh < row_end; ++oh) {
+    const int h0 = 2 * oh;
+    const int64_t r1 = std::min(h0 + 1, h - 1) - h0, r2 = std::min(h0 + 2, h - 1) - h0;
+    const uint8_t* top = in + h0 * row;
+    uint8_t* o = out + int64_t{oh} * ow_count * c;
+    for (int c0 = 0; c0 < c; c0 += kChunk) {
+      const int n = std::min(kChunk, c - c0);
+      const uint8_t* first = top + c0;
+      for (int k = 0; k < n; ++k) left[k] = std::max({first[k], first[r1 * row + k], first[r2 * row + k]});
+      for (int ow = 0; ow < ow_count; ++ow) {
+        const uint8_t* a = top + int64_t{std::min(2 * ow + 1, w - 1)} * c + c0;
+        const uint8_t* b = top + int64_t{std::min(2 * ow + 2, w - 1)} * c + c0;
+        uint8_t* d = o + int64_t{ow} * c + c0;
+        for (int k = 0; k < n; ++k) {
+          const uint8_t ma = std::max({a[k], a[r1 * row + k], a[r2 * row + k]});
+          const uint8_t mb = std::max({b[k], b[r1 * row + k], b[r2 * row + k]});
+          d[k] = std::max({left[k], ma, mb});
+          left[k] = mb;
+        }
       }
     }
   }

@@ -57,6 +57,13 @@ struct Avx512Vnni {
   }
   static Acc bit_or(Acc a, Acc b) { return _mm512_or_si512(a, b); }
   static Acc shift_left(Acc a, int bits) { return _mm512_maskz_sllv_epi32(0xFFFF, a, _mm512_set1_epi32(bits)); }
+
+  // The stem's window layout: 16 pixels of 4 bytes, their first 3 bytes each packed into 48.
+  static void store_rgb(uint8_t* p, Acc v) {
+    const __m512i three = _mm512_shuffle_epi8(v, _mm512_set4_epi32(-1, 0x0E0D0C0A, 0x09080605, 0x04020100));
+    const __m512i dwords = _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0, 0, 0, 0);
+    _mm512_mask_storeu_epi8(p, 0xFFFFFFFFFFFFull, _mm512_maskz_permutexvar_epi32(0xFFFF, dwords, three));
+  }
 };
 
 }  // namespace squeezenet::x86::int8

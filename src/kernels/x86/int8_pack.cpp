@@ -91,18 +91,4 @@ const KernelTable* fastest() {
   return f.empty() ? nullptr : f.front();
 }
 
-void max_pool_3x3s2_ceil(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end) {
-  const int ow = static_cast<int>(pool_output_size(w, 3, 2));
-  for (int oy = row_begin; oy < row_end; ++oy)
-    for (int ox = 0; ox < ow; ++ox) {
-      uint8_t* o = out + (static_cast<int64_t>(oy) * ow + ox) * c;
-      std::fill(o, o + c, uint8_t{0});
-      for (int y = 2 * oy; y < std::min(h, 2 * oy + 3); ++y)
-        for (int x = 2 * ox; x < std::min(w, 2 * ox + 3); ++x) {
-          const uint8_t* i = in + (static_cast<int64_t>(y) * w + x) * c;
-          for (int k = 0; k < c; ++k) o[k] = std::max(o[k], i[k]);
-        }
-    }
-}
-
 }  // namespace squeezenet::x86::int8

@@ -26,6 +26,25 @@ struct PackedConv {
 };
 PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks);
 
+// The stem (3 input channels, no padding) as a 1x1 conv over each output pixel's whole K x K window laid out as
+// one run of K * K * 3 bytes: 1.0's 7x7 window takes 37 four-byte vpdpbusd steps instead of 49 (a 4-byte pixel a
+// tap, its 4th byte against a zero weight), 1.1's 3x3 takes 7 instead of 9. The window bytes go column by column,
+// [kx][ky][c], so that stack_windows can lay one output row's windows over each other: output row oy holds, for
+// every image column x, the column's K pixels from image row oy * stride on, 3 bytes each, and output pixel
+// (oy, ox)'s window starts at column ox * stride (ConvIO: in_row = out_row, in_pixel = stride * K * 3).
+constexpr int kImageChannels = 3, kMaxStemKernel = 7;
+QuantizedConv stem_as_1x1(const QuantizedConv& stem);
+// Plain loops (the reference of KernelTable::stack_windows): output rows [first_row, last_row) of that layout
+// from the input step's NHWC image (4 bytes a pixel), `out_row` bytes apart: at least width * kernel * 3 + 1.
+// A conv reading the last row's last window reads up to 3 bytes past it (against zero weights): they must be
+// readable. Kernels up to kMaxStemKernel.
+void stack_windows(const uint8_t* image, int64_t width, int kernel, int stride, uint8_t* out, int64_t out_row,
+                   int64_t first_row, int64_t last_row);
+// Columns [x_begin, x_end) of one output row, from `top`, its first image row, to d: whole 4-byte pixels, each
+// one's 4th byte overwritten by the next pixel's first, the last one spilling into the row's spare byte.
+void stack_window_columns(const uint8_t* top, int64_t image_row, int kernel, int64_t x_begin, int64_t x_end,
+                          uint8_t* d);
+
 // Where a conv reads and writes. Output pixel (y, x), y = i / out_width, x = i % out_width, reads the window whose
 // top-left input pixel is at in + y * stride * in_row + x * stride * in_pixel (bytes; the input is already
 // padded), and writes channels [0, out_channels) at out + (y * out_row + x * out_pixel) elements.
@@ -50,6 +69,11 @@ struct KernelTable {
   // the image rule of squeezenet/quantize.h. False when the pixels held a NaN or an infinity.
   bool (*quantize_image)(const float* image, int64_t plane, float inverse_scale, uint8_t* out, int64_t first_pixel,
                          int64_t last_pixel);
+  // NHWC u8 3x3 stride-2 max-pool with PyTorch's ceil_mode windows, output rows [row_begin, row_end).
+  void (*max_pool)(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end);
+  // stack_windows below, as fast as the family can.
+  void (*stack_windows)(const uint8_t* image, int64_t width, int kernel, int stride, uint8_t* out, int64_t out_row,
+                        int64_t first_row, int64_t last_row);
   // The dot-product unit's peak on one thread: independent accumulator chains from registers.
   double (*peak_gmacs)(double seconds);
 };
@@ -63,9 +87,5 @@ bool has_avx_vnni();     // the VEX-coded vpdpbusd of AVX-VNNI, on ymm registers
 // The families this CPU runs, fastest first; SQUEEZENET_ISA=avx2 (as for fp32) or =avx-vnni holds it to those.
 std::vector<const KernelTable*> families_here();
 const KernelTable* fastest();  // nullptr without AVX2
-
-// NHWC u8 3x3 stride-2 max-pool with PyTorch's ceil_mode windows, output rows [row_begin, row_end). Plain loops
-// over channels: the compiler vectorizes them, and max needs no care for bit-identity.
-void max_pool_3x3s2_ceil(const uint8_t* in, int h, int w, int c, uint8_t* out, int row_begin, int row_end);
 
 }  // namespace squeezenet::x86::int8
