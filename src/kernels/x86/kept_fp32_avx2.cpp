@@ -12,6 +12,15 @@ struct Avx2 {
   static type broadcast(float v) { return _mm256_set1_ps(v); }
   static type fma(type a, type b, type c) { return _mm256_fmadd_ps(a, b, c); }
   static void store(float* p, type v) { _mm256_store_ps(p, v); }
+  static type relu(type v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
+  static type mul(type a, type b) { return _mm256_mul_ps(a, b); }
+  static type min(type a, type b) { return _mm256_min_ps(a, b); }
+  // v in [0, 255]: rounded to the nearest even integer by the conversion, then narrowed without saturating.
+  static void store_u8(uint8_t* p, type v) {
+    const __m256i i = _mm256_cvtps_epi32(v);
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(w, w));
+  }
 };
 }  // namespace
 

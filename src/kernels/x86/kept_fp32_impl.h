@@ -2,7 +2,7 @@
 // The kept fp32 conv, written once over a vector type V (lanes, load, broadcast, fma, store) and P pixels at a
 // time; included by the AVX2 and AVX-512 files. Every accumulator is one output's fma chain in tap order.
 #include <algorithm>
-#include <cmath>
+#include <cstring>
 
 #include "kernels/x86/kept_fp32.h"
 
@@ -39,19 +39,18 @@ void conv_impl(const PackedConv& k, const IO& io, int64_t first, int64_t last) {
             }
           }
         }
+      // ReLU, then u8 as ref::quantize_kept: scale, clamp to 255, round half to even (the conversion's mode).
+      const typename V::type inverse = V::broadcast(k.inverse_output_scale), top = V::broadcast(255.0f);
       for (int j = 0; j < n; ++j) {
-        alignas(64) float y[kBlock];
-        for (int r = 0; r < R; ++r) V::store(y + r * V::lanes, acc[j][r]);
-        const int64_t p = i + j, oy = p / io.out_width, ox = p % io.out_width;
-        const int64_t at = oy * io.out_row + ox * io.out_pixel + b * kBlock;
-        for (int o = 0; o < outs; ++o) {
-          const float relu = y[o] > 0.0f ? y[o] : 0.0f;
-          if (k.inverse_output_scale == 0.0f) {
-            static_cast<float*>(io.out)[at + o] = relu;
-          } else {
-            const float s = relu * k.inverse_output_scale;  // as ref::quantize_kept: clamp, then round half to even
-            static_cast<uint8_t*>(io.out)[at + o] = static_cast<uint8_t>(std::nearbyint(s < 255.0f ? s : 255.0f));
-          }
+        const int64_t p = i + j, at = p / io.out_width * io.out_row + p % io.out_width * io.out_pixel + b * kBlock;
+        if (k.inverse_output_scale == 0.0f) {
+          alignas(64) float y[kBlock];
+          for (int r = 0; r < R; ++r) V::store(y + r * V::lanes, V::relu(acc[j][r]));
+          std::memcpy(static_cast<float*>(io.out) + at, y, static_cast<std::size_t>(outs) * sizeof(float));
+        } else {
+          alignas(64) uint8_t y[kBlock];
+          for (int r = 0; r < R; ++r) V::store_u8(y + r * V::lanes, V::min(V::mul(V::relu(acc[j][r]), inverse), top));
+          std::memcpy(static_cast<uint8_t*>(io.out) + at, y, static_cast<std::size_t>(outs));
         }
       }
     }
