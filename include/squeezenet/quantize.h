@@ -15,6 +15,15 @@
 //   image: u8 = round_half_even(clamp(fma(x, 1 / input_scale, 128), 0, 255))
 // float(acc) rounds to nearest even, like cvtdq2ps; clamp(y, 0, 255) is (y > 0 ? y : 0) then (y < 255 ? y : 255),
 // like maxps/minps.
+//
+// A conv kept in fp32 (mixed precision: the layers int8 hurts most) reads and writes the same u8 tensors at the
+// same scales, so its neighbours do not change; only its own arithmetic is fp32:
+//   x    = float(x_u8) * a[c]  folded into the weights: v[o][c][ky][kx] = w_fp32[o][c][ky][kx] * a[c], a[c] the scale
+//          input channel c was written at (input_scale, or the expand's output_scale after a Fire); the kept stem
+//          reads the fp32 image itself, v = w_fp32
+//   y    = bias[o], then y = fma(x, v, y) over ky, kx, c in that order (padding reads 0); y = (y > 0 ? y : 0)
+//   u8   = round_half_even(clamp(y * (1 / output_scale), 0, 255)), or y itself for the final conv
+// Each output is one chain of fused multiply-adds in a fixed order, so every kernel family gives the same bits.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -45,6 +54,9 @@ struct QuantizedConv {
   float input_scale = 1.0f;
   int input_zero_point = 0;   // 128 for the image, 0 after a ReLU
   float output_scale = 0.0f;  // 0: fp32 output (the final conv)
+  std::vector<float> weight_fp32;  // [O, C, K, K] when kept in fp32; weight and weight_scale are then empty
+
+  bool kept_fp32() const { return !weight_fp32.empty(); }
 };
 
 struct QuantizedModel {
@@ -57,7 +69,9 @@ struct QuantizedModel {
 
 // Quantizes the weights (GPTQ, bias-corrected) and calibrates the activation scales on `images` ([N, 3, H, W] batches, preprocessed
 // as the model expects) with the fp32 reference forward. Throws Error when there are no images.
-QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule);
+// The convs named in `keep_fp32` (as conv_layers names them) stay fp32; an unknown name throws Error.
+QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
+                        const std::vector<std::string>& keep_fp32 = {});
 
 // Seeded noise images shaped like preprocessed photos: for timing without a calibration set (the scales are
 // then not meant for accuracy).
@@ -67,7 +81,8 @@ std::vector<Tensor> synthetic_calibration_images(int count, int64_t size = 224);
 std::shared_ptr<const QuantizedModel> quantization_or_synthetic(const Model& model);
 
 // Safetensors form: per conv P, P.weight (I8), P.weight_scale, P.bias, P.input_scale, P.output_scale (F32), and
-// metadata quantization=int8, calibration, input_zero_point of features.0. from_quantized_weights checks
+// metadata quantization=int8, calibration, input_zero_point of features.0. A conv kept in fp32 has P.weight as F32,
+// no P.weight_scale, and is listed in metadata keep_fp32 (comma-separated). from_quantized_weights checks
 // every name, shape and value (scales positive and finite, weights in [-127, 127]). The fp32 weight an int8 one
 // stands for is weight * weight_scale[o] * gain[c]: gain is 1, except in the conv after a Fire (the next squeeze,
 // or the final conv), where it is P.input_scale / expand1x1.output_scale for the channels expand1x1 wrote and

@@ -212,6 +212,11 @@ std::string write_onnx(const WeightFile& weights) {
 
   GraphBuilder g(graph, model);
   const QuantizedModel* q = model.quantization();
+  // Not written yet: a kept conv would be DequantizeLinear, a float Conv with the channel scales folded in, then
+  // QuantizeLinear; until it is checked against ONNX Runtime, refuse rather than export something untested.
+  if (q && weights.metadata.count("keep_fp32"))
+    throw Error("int8 weights with convs kept in fp32 (" + weights.metadata.at("keep_fp32") +
+                ") have no QDQ export; quantize with --keep-fp32 none to export");
   auto conv = [&](const std::string& name, Conv2dSpec spec, const std::string& input) {
     if (name == "classifier.1") spec.padding = config.final_conv_pad;  // the Caffe v1.0 head
     return q ? g.qdq_conv(q->conv(name), spec, input) : g.conv(name, spec, input);

@@ -14,6 +14,7 @@
 namespace squeezenet {
 
 namespace int8 = x86::int8;
+namespace kept = x86::kept;
 
 // Lays out a lane's arena and appends the steps, walking the network with the activation's place and shape.
 struct QuantizedPlan::Builder {
@@ -41,6 +42,7 @@ struct QuantizedPlan::Builder {
 
   void conv(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel, int64_t oh,
             int64_t ow, int64_t out, int64_t out_row, int out_pixel, int8::ConvIO::Output kind) {
+    if (qc.kept_fp32()) return kept_conv(step, qc, in, in_row, in_pixel, oh, ow, out, out_row, out_pixel);
     plan.convs_.push_back(std::make_unique<int8::PackedConv>(
         int8::pack(qc, plan.kernels_->lanes, plan.kernels_->group_blocks)));
     const int8::PackedConv* p = plan.convs_.back().get();
@@ -51,6 +53,38 @@ struct QuantizedPlan::Builder {
                              const int8::ConvIO io{l.base + in,  in_row, in_pixel,          l.base + out,
                                                    out_row,      out_pixel, static_cast<int>(ow), kind};
                              k->conv(*p, io, first, last);
+                           }});
+  }
+
+  // A conv kept in fp32 reads the same u8 map (the stem: the fp32 image) and writes the same output.
+  void kept_conv(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel,
+                 int64_t oh, int64_t ow, int64_t out, int64_t out_row, int out_pixel) {
+    const std::size_t index = static_cast<std::size_t>(&qc - q.convs.data());
+    const Conv2dSpec& s = qc.spec;
+    plan.kept_.push_back(std::make_unique<kept::PackedConv>(kept::pack(quant::kept_weights(q, index), qc.bias,
+                                                                       s.out_channels, s.in_channels, s.kernel,
+                                                                       s.stride, qc.output_scale)));
+    const kept::PackedConv* p = plan.kept_.back().get();
+    const int64_t macs = oh * ow * s.out_channels * s.in_channels * s.kernel * s.kernel;
+    const bool stem = index == 0;
+    const int64_t H = plan.input_shape_[2], W = plan.input_shape_[3];
+    plan.steps_.push_back({step, macs, oh * ow, 8,
+                           [=](const Lane& l, int64_t, const float* image, float*, int64_t first, int64_t last) {
+                             kept::IO io;
+                             if (stem) {
+                               io.image = image;
+                               io.image_height = H;
+                               io.image_width = W;
+                             } else {
+                               io.in = l.base + in;
+                               io.in_row = in_row;
+                               io.in_pixel = in_pixel;
+                             }
+                             io.out = l.base + out;
+                             io.out_row = out_row;
+                             io.out_pixel = out_pixel;
+                             io.out_width = static_cast<int>(ow);
+                             kept::conv(*p, io, first, last);
                            }});
   }
 
@@ -190,6 +224,7 @@ QuantizedPlan::~QuantizedPlan() = default;
 int64_t QuantizedPlan::packed_weight_bytes() const {
   int64_t bytes = 0;
   for (const auto& c : convs_) bytes += c->bytes();
+  for (const auto& c : kept_) bytes += c->bytes();
   return bytes;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/x86/int8_table.h"
+#include "kernels/x86/kept_fp32.h"
 #include "model/thread_team.h"
 #include "squeezenet/quantize.h"
 
@@ -62,6 +63,7 @@ class QuantizedPlan {
   int num_classes_ = 0, threads_ = 1;
   const x86::int8::KernelTable* kernels_;
   std::vector<std::unique_ptr<x86::int8::PackedConv>> convs_;
+  std::vector<std::unique_ptr<x86::kept::PackedConv>> kept_;  // the convs kept in fp32
   std::vector<Step> steps_;
   std::vector<Lane> lanes_;
   int64_t arena_bytes_ = 0;

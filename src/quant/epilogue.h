@@ -19,6 +19,13 @@ Epilogue epilogue(const QuantizedConv& conv);
 // Empty for a conv that does not read a Fire's output.
 std::vector<float> input_gains(const QuantizedModel& q, std::size_t index);
 
+// Per input channel of convs[index], the scale its u8 values were written at: the conv's input_scale, or after a
+// Fire the output_scale of the expand that wrote the channel. A conv kept in fp32 folds them into its weights.
+std::vector<float> input_channel_scales(const QuantizedModel& q, std::size_t index);
+
+// A kept conv's fp32 weights [O, C, K, K] with input_channel_scales folded in (w * a[c]); the stem's as they are.
+std::vector<float> kept_weights(const QuantizedModel& q, std::size_t index);
+
 // The image's multiplier before rounding: 1 / input_scale of the stem.
 float image_inverse_scale(const QuantizedModel& q);
 

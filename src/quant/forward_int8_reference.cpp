@@ -42,23 +42,58 @@ Tensor dequantized(const U8Tensor& x, float scale, int zero_point) {
   return t;
 }
 
-// The final conv in fp32 with ReLU, then the average over pixels, summed in pixel order.
-Tensor head(const U8Tensor& x, const QuantizedConv& c) {
-  Shape shape;
-  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, c.input_zero_point, c.weight, c.spec.out_channels, c.spec.kernel,
-                                                    c.spec.stride, c.spec.padding, shape);
-  const quant::Epilogue e = quant::epilogue(c);
-  const int64_t N = shape[0], O = shape[1], HW = shape[2] * shape[3];
+std::size_t index_of(const QuantizedModel& q, const std::string& name) {
+  return static_cast<std::size_t>(&q.conv(name) - q.convs.data());
+}
+
+// A kept conv reads the u8 values as floats (their scales are in its weights), or the stem the image itself.
+Tensor kept_conv(const QuantizedModel& q, const std::string& name, const U8Tensor& x, const Tensor& image) {
+  const std::size_t k = index_of(q, name);
+  const QuantizedConv& c = q.convs[k];
+  Tensor in = image;
+  if (k > 0) {
+    in = Tensor(x.shape);
+    for (int64_t i = 0; i < in.numel(); ++i) in[i] = x.data[static_cast<std::size_t>(i)];
+  }
+  return ref::conv2d_kept_fp32(in, quant::kept_weights(q, k), c.bias, c.spec.kernel, c.spec.stride, c.spec.padding);
+}
+
+U8Tensor conv_kept_u8(const QuantizedModel& q, const std::string& name, const U8Tensor& x, const Tensor& image) {
+  const Tensor y = kept_conv(q, name, x, image);
+  const float inverse = 1.0f / q.conv(name).output_scale;
+  U8Tensor out{y.shape(), std::vector<uint8_t>(static_cast<std::size_t>(y.numel()))};
+  for (int64_t i = 0; i < y.numel(); ++i) out.data[static_cast<std::size_t>(i)] = ref::quantize_kept(y[i], inverse);
+  return out;
+}
+
+// The average over pixels of [N, O, H, W], summed in pixel order: the logits.
+Tensor average_pixels(const Tensor& y) {
+  const int64_t N = y.dim(0), O = y.dim(1), HW = y.dim(2) * y.dim(3);
   Tensor logits({N, O});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t o = 0; o < O; ++o) {
       float sum = 0.0f;
-      for (int64_t p = 0; p < HW; ++p)
-        sum += ref::dequantize_relu(acc[static_cast<std::size_t>((n * O + o) * HW + p)],
-                                    e.multiplier[static_cast<std::size_t>(o)], e.offset[static_cast<std::size_t>(o)]);
+      for (int64_t p = 0; p < HW; ++p) sum += y[(n * O + o) * HW + p];
       logits[n * O + o] = sum / static_cast<float>(HW);
     }
   return logits;
+}
+
+// The final conv: fp32 with ReLU out of the int8 accumulators (or kept fp32), then the average over pixels.
+Tensor head(const QuantizedModel& q, const std::string& name, const U8Tensor& x) {
+  const QuantizedConv& c = q.conv(name);
+  if (c.kept_fp32()) return average_pixels(kept_conv(q, name, x, Tensor()));
+  Shape shape;
+  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, c.input_zero_point, c.weight, c.spec.out_channels, c.spec.kernel,
+                                                    c.spec.stride, c.spec.padding, shape);
+  const quant::Epilogue e = quant::epilogue(c);
+  Tensor y(shape);
+  const int64_t O = shape[1], HW = shape[2] * shape[3];
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const std::size_t o = static_cast<std::size_t>(i / HW % O);
+    y[i] = ref::dequantize_relu(acc[static_cast<std::size_t>(i)], e.multiplier[o], e.offset[o]);
+  }
+  return average_pixels(y);
 }
 }  // namespace
 
@@ -72,14 +107,14 @@ Tensor forward_int8_tapped(const QuantizedModel& q, const Tensor& input, const T
   // Each conv's u8 output, reported at its own scale.
   const auto step = [&](const U8Tensor& in, const std::string& name) {
     const QuantizedConv& c = q.conv(name);
-    U8Tensor y = conv_u8(in, c);
+    U8Tensor y = c.kept_fp32() ? conv_kept_u8(q, name, in, input) : conv_u8(in, c);
     if (tap) tap(name, dequantized(y, c.output_scale, 0));
     return y;
   };
   Tensor logits;
   for (const Layer& l : architecture(q.config)) {
     if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = step(x, l.name);
-    if (l.kind == Layer::Kind::Conv2d && l.name != "features.0") logits = head(x, q.conv(l.name));
+    if (l.kind == Layer::Kind::Conv2d && l.name != "features.0") logits = head(q, l.name, x);
     if (l.kind == Layer::Kind::MaxPool2d) x = ref::max_pool2d_ceil_u8(x, 3, 2);
     if (l.kind == Layer::Kind::Fire) {
       const U8Tensor s = step(x, l.name + ".squeeze");

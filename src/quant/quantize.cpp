@@ -66,8 +66,14 @@ struct Observers {
 
 }  // namespace
 
-QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule) {
+QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
+                        const std::vector<std::string>& keep_fp32) {
   if (images.empty()) throw Error("quantize: no calibration images");
+  const std::vector<ConvRef> convs = conv_layers(model.config());
+  for (const std::string& name : keep_fp32)
+    if (std::none_of(convs.begin(), convs.end(), [&](const ConvRef& c) { return c.name == name; }))
+      throw Error("quantize: no conv named '" + name + "' to keep in fp32 (names as features.0, features.3.squeeze, " +
+                  "classifier.1)");
   Observers obs;
   for (const Tensor& batch : images) {
     check_input(model.config(), batch.shape());
@@ -79,7 +85,7 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
   // The activation each conv reads and the one it writes, in forward order. A Fire's expands each get their own
   // scale; the conv reading the Fire reads at expand3x3's, with the ratio folded into its weights.
   float current = obs.scale("input", rule, 127);
-  for (const ConvRef& c : conv_layers(model.config())) {
+  for (const ConvRef& c : convs) {
     QuantizedConv& qc = q.convs.emplace_back();
     qc.name = c.name;
     qc.spec = c.spec;
@@ -88,11 +94,15 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
     const bool last = c.name.starts_with("classifier.");
     qc.output_scale = last ? 0.0f : obs.scale(c.name, rule, 255);  // the final conv: fp32 logits
     if (!c.name.ends_with(".expand1x1")) current = qc.output_scale;
-    const std::vector<float> gains = quant::input_gains(q, q.convs.size() - 1);
     const Tensor& w = model.parameter(c.name + ".weight");
-    obs.moments.quantize(w, gains, qc);
     const Tensor& b = model.parameter(c.name + ".bias");
     qc.bias.assign(b.data(), b.data() + b.numel());
+    if (std::find(keep_fp32.begin(), keep_fp32.end(), c.name) != keep_fp32.end()) {
+      qc.weight_fp32.assign(w.data(), w.data() + w.numel());
+      continue;
+    }
+    const std::vector<float> gains = quant::input_gains(q, q.convs.size() - 1);
+    obs.moments.quantize(w, gains, qc);
     qc.bias = obs.inputs.corrected_bias(qc, w, gains);
   }
   return q;

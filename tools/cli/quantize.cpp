@@ -1,5 +1,6 @@
 // `squeezenet quantize`: post-training static int8 quantization of a weights file, calibrated on a folder of
 // images the model will not be evaluated on.
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.h"
@@ -13,7 +14,7 @@ namespace squeezenet::cli {
 
 namespace {
 struct Opts {
-  std::string weights, dir, out, method = "mse", preset, report;
+  std::string weights, dir, out, method = "mse", preset, report, keep_fp32 = "none";
   int count = 64, threads = 0, report_count = 8;
 };
 
@@ -41,7 +42,13 @@ void run(const Opts& o) {
   const std::vector<Tensor> images = calibration_images(o.dir, o.count, preset, o.threads);
   std::fprintf(stderr, "calibrating %s on %zu images of %s (%s)\n", arch_name(model.config().arch).c_str(),
                images.size(), o.dir.c_str(), o.method.c_str());
-  const QuantizedModel q = quantize(model, images, rule);
+  std::vector<std::string> keep;
+  for (std::size_t at = 0; o.keep_fp32 != "none" && at <= o.keep_fp32.size();) {
+    const std::size_t comma = std::min(o.keep_fp32.find(',', at), o.keep_fp32.size());
+    keep.push_back(o.keep_fp32.substr(at, comma - at));
+    at = comma + 1;
+  }
+  const QuantizedModel q = quantize(model, images, rule, keep);
   wf.metadata["preset"] = preset_name(preset);
   wf.metadata["calibration_images"] = std::to_string(images.size());
   save_weights(to_weights(q, wf.metadata), o.out, Format::safetensors);
@@ -66,6 +73,10 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--method", o->method,
                   "Activation scales: mse (least squared error) | minmax | percentile (99.99 %) | kl (entropy, as "
                   "TensorRT); percentile and kl clip SqueezeNet's rare large activations (see README)")
+      ->capture_default_str();
+  cmd->add_option("--keep-fp32", o->keep_fp32,
+                  "Convs to keep in fp32, comma-separated (features.0, features.3.squeeze, classifier.1, ...), or "
+                  "none; they read and write the same u8 maps, so only their own arithmetic changes (see README)")
       ->capture_default_str();
   cmd->add_option("--count", o->count, "Calibration images, spread evenly over the folder")
       ->capture_default_str()
