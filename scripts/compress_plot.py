@@ -56,7 +56,7 @@ def stages(tsv, png):
         ax.set_xlabel("bytes (KB, log scale)")
         ax.set_ylabel(PANELS[name][1])
         ax.set_title(PANELS[name][0], fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="best")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(png, dpi=110)

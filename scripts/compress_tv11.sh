@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# torchvision's squeezenet1_1 (the fp16 ncnn copy) under 0.5 MB: pruned to per-layer densities from the
+# torchvision's squeezenet1_1 (the fp16 ncnn copy) toward 0.5 MB: pruned to per-layer densities from the
 # sensitivity sweep (`compress --sweep` on the tune half), masked fine-tuning distilled from the dense model, weight
-# sharing with centroid retraining, Huffman coding. Tuning sees only the tune half of imagenet-sample-1000 (even
-# positions of the sorted names); every row is top-1 on the test half (odd positions). Appends to OUT/stages.tsv.
+# sharing with centroid retraining, Huffman coding; then entropy-constrained codebooks without pruning. Tuning sees
+# only the tune half of imagenet-sample-1000 (even positions of the sorted names); every row is top-1 on the test
+# half (odd positions). Appends to OUT/stages.tsv.
 #   scripts/compress_tv11.sh [BUILD_DIR]
 # env: STEPS (space-separated --density arguments of the gradual pruning; default: the one-shot recipe below),
 #      BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR, SERIES
@@ -35,3 +36,14 @@ prune_args=(--prune-epochs "${PRUNE_EPOCHS:-6}" --prune-lr "${PRUNE_LR:-3e-5}")
 share_args=(--epochs "${EPOCHS:-2}" --lr "${LR:-1e-4}")
 . scripts/compress_stages.sh
 run_stages
+# Entropy-constrained codebooks instead of pruning: every layer at W = 0.003 (or more), the final conv at more.
+i=0
+for w in 0.003 0.01 0.03 0.003,classifier.1=0.03 0.003,classifier.1=0.05 0.003,classifier.1=0.1 \
+  0.003,classifier.1=0.2; do
+  i=$((i + 1))
+  "$cli" compress -w "$weights" --out "$out/$series/ecsq-$i.sqz" --bits 6 --fp16 --entropy-weight "$w" > /dev/null
+  evaluate "entropy-weight-$w" 0 "$out/$series/ecsq-$i.sqz"
+done
+[ -f "$out/$series/ecsq-tuned.sqz" ] || "$cli" compress -w "$weights" --out "$out/$series/ecsq-tuned.sqz" --bits 6 \
+  --fp16 --entropy-weight "$w" "${tune_args[@]}" --prune-epochs 0 "${share_args[@]}" >&2
+evaluate "entropy-weight-$w-tuned" 0 "$out/$series/ecsq-tuned.sqz"
