@@ -24,9 +24,9 @@ STAGES = {  # stage in stages.tsv: legend, whether x is the stored (entropy-code
     "retraining-centroids": ("+ retraining (and centroid tuning, last step)", False),
     "coding": ("+ coding (the .sqz file: Huffman codes and gaps)", True),
 }
-PANELS = {  # series: title, y label
-    "tv-1.1": ("torchvision squeezenet1_1 (ImageNet)", "top-1 on the test half (500 images), %"),
-    "hymenoptera": ("squeezenet1_1 fine-tuned on hymenoptera", "val accuracy (153 images), %"),
+PANELS = {  # series: title, y label, the size goal in KB
+    "tv-1.1": ("torchvision squeezenet1_1 (ImageNet)", "top-1 on the test half (500 images), %", 524.288),
+    "hymenoptera": ("squeezenet1_1 fine-tuned on hymenoptera", "val accuracy (153 images), %", 100),
 }
 
 
@@ -52,8 +52,18 @@ def stages(tsv, png):
             pts.sort()
             if pts:
                 ax.plot([p[0] / 1000 for p in pts], [p[1] * 100 for p in pts], marker="o", label=legend)
+        # compress_tv11.sh's entropy-constrained codebooks without pruning, as stored: sharing + coding alone.
+        ecsq = sorted((int(r[3]), float(r[4]), r[1].endswith("-tuned")) for r in mine
+                      if r[1].startswith("entropy-weight"))
+        for tuned_, legend, marker in ((False, "sharing only, entropy-constrained, coded (no pruning)", "s"),
+                                       (True, "the same under 0.5 MB + centroid tuning", "*")):
+            pts = [p for p in ecsq if p[2] == tuned_]
+            if pts:
+                ax.plot([p[0] / 1000 for p in pts], [p[1] * 100 for p in pts], marker=marker, markersize=9 if tuned_
+                        else 6, linestyle=":" if not tuned_ else "none", label=legend)
+        ax.axvline(PANELS[name][2], color="grey", linestyle=":", linewidth=1)
         ax.set_xscale("log")
-        ax.set_xlabel("bytes (KB, log scale)")
+        ax.set_xlabel(f"bytes (KB, log scale; dotted: the goal, {PANELS[name][2]:g} KB)")
         ax.set_ylabel(PANELS[name][1])
         ax.set_title(PANELS[name][0], fontsize=10)
         ax.legend(fontsize=7, loc="best")
