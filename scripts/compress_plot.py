@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Size against test-half top-1 from scripts/compress_table.sh's rows.tsv, as docs/compress.png.
+"""Size against accuracy: scripts/compress_table.sh's rows.tsv as docs/compress.png, and the per-stage lines of
+scripts/compress_tv11.sh and scripts/compress_hymenoptera.sh (stages.tsv) as docs/compress_stages.png.
 
     /usr/bin/python3 scripts/compress_plot.py build/compress/rows.tsv docs/compress.png
+    /usr/bin/python3 scripts/compress_plot.py --stages build/compress/stages.tsv docs/compress_stages.png
 
 One line per series: the authors' v1.0 file weight-shared at 8 (lossless), 6, 5, 4 bits, and its 6-bit file after
 centroid retraining; torchvision's 1.1 dense, pruned only, and shared (+ pruned to 70 %) + Huffman-coded.
@@ -15,7 +17,65 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
+STAGES = {  # stage in stages.tsv: legend, whether x is the stored (entropy-coded) size
+    "pruning": ("pruning only (no retraining; float16 values + bitmask)", False),
+    "sharing": ("+ sharing (no retraining; fixed-width codes + bitmask)", False),
+    "retraining": ("+ retraining (masked fine-tuning, then shared)", False),
+    "retraining-centroids": ("+ retraining (and centroid tuning, last step)", False),
+    "coding": ("+ coding (the .sqz file: Huffman codes and gaps)", True),
+}
+PANELS = {  # series: title, y label, the issue's size goal in KB
+    "tv-1.1": ("torchvision squeezenet1_1 (ImageNet)", "top-1 on the test half (500 images), %", 524.288),
+    "hymenoptera": ("squeezenet1_1 fine-tuned on hymenoptera", "val accuracy (153 images), %", 100),
+}
+
+
+def stages(tsv, png):
+    """One line per stage through the steps of the gradual pruning; x is the size without entropy coding except
+    on the coding line, which is the same weights as the retraining line, as stored."""
+    rows = [r for r in csv.reader(open(tsv), delimiter="\t") if r]
+    series = [s for s in PANELS if any(r[0] == s for r in rows)]
+    fig, axes = plt.subplots(1, len(series), figsize=(6 * len(series), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], series):
+        mine = [r for r in rows if r[0] == name]
+        last = {r[1]: r for r in mine}  # a rerun's rows replace the earlier ones
+        keyed = {(r[1], r[2]): r for r in mine}
+        dense = last["dense"]
+        ax.axhline(float(dense[4]) * 100, color="grey", linestyle="--", linewidth=1,
+                   label=f"dense ({int(dense[3]) / 1000:.0f} KB)")
+        tuned = [r for k, r in sorted(keyed.items()) if k[0] in ("retraining", "retraining-centroids")]
+        for stage, (legend, stored) in STAGES.items():
+            if stage == "coding":
+                pts = [(int(r[3]), float(r[4])) for r in tuned]
+            else:
+                pts = [(int(r[5]), float(r[4])) for k, r in sorted(keyed.items()) if k[0] == stage]
+            pts.sort()
+            if pts:
+                ax.plot([p[0] / 1000 for p in pts], [p[1] * 100 for p in pts], marker="o", label=legend)
+        # compress_tv11.sh's entropy-constrained codebooks without pruning, as stored: sharing + coding alone.
+        ecsq = sorted((int(r[3]), float(r[4]), r[1].endswith("-tuned")) for r in mine
+                      if r[1].startswith("entropy-weight"))
+        for tuned_, legend, marker in ((False, "sharing only, entropy-constrained, coded (no pruning)", "s"),
+                                       (True, "the same under 0.5 MB + centroid tuning", "*")):
+            pts = [p for p in ecsq if p[2] == tuned_]
+            if pts:
+                ax.plot([p[0] / 1000 for p in pts], [p[1] * 100 for p in pts], marker=marker, markersize=9 if tuned_
+                        else 6, linestyle=":" if not tuned_ else "none", label=legend)
+        ax.axvline(PANELS[name][2], color="grey", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"bytes (KB, log scale; dotted: the goal, {PANELS[name][2]:g} KB)")
+        ax.set_ylabel(PANELS[name][1])
+        ax.set_title(PANELS[name][0], fontsize=10)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+
 def main():
+    if sys.argv[1] == "--stages":
+        stages(sys.argv[2], sys.argv[3])
+        return
     rows = list(csv.reader(open(sys.argv[1]), delimiter="\t"))
     get = {(r[0], r[1]): (int(r[2]) / 1000, float(r[3]) * 100) for r in rows}
     fig, ax = plt.subplots(figsize=(7, 4.2))

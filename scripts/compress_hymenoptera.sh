@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A user's own model under 100 KB: torchvision's squeezenet1_1 fine-tuned on hymenoptera_data (ants vs bees,
+# scripts/finetune_hymenoptera.sh, new final conv only), pruned gradually with masked fine-tuning on
+# hymenoptera_data/train (labelled), shared to 4 bits with centroid retraining, and Huffman-coded. Every row is
+# accuracy on hymenoptera_data/val (153 images). Appends to OUT/stages.tsv.
+#   scripts/compress_hymenoptera.sh [BUILD_DIR]
+# env: WEIGHTS (default: the fine-tune's best checkpoint, fine-tuned first if missing), STEPS (the Fires' densities
+#      of the gradual pruning), BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+cli="$build/squeezenet"
+data="${SQUEEZENET_DATA:-../shared/data}"
+out="${OUT:-$build/compress}"
+series=hymenoptera
+weights="${WEIGHTS:-$out/ft/tv_v1.1-features/best.safetensors}"
+mkdir -p "$out"
+if [ ! -f "$weights" ]; then
+  STARTS=tv_v1.1 MODES=features TORCH_EPOCHS=0 OUT="$out/ft" scripts/finetune_hymenoptera.sh "$build" >&2
+fi
+# conv1 (1,728 weights) and the new 2-class conv (1,024) cost little and matter most: only the Fires are pruned,
+# this far. The layer names come from the model.
+layers=$("$cli" compress -w "$weights" --out "$out/names.sqz" --bits 8 | awk '$1 ~ /^features\.[0-9]+\./ {print $1}')
+rm -f "$out/names.sqz"
+fires() {  # the Fires' density
+  local d="features.0=1" l
+  for l in $layers; do d="$d,$l=$1"; done
+  echo "$d"
+}
+steps=()
+for d in ${STEPS:-0.8 0.64 0.51 0.41 0.33 0.26 0.21 0.17 0.135}; do steps+=("$(fires "$d")"); done
+bits="${BITS:-4}"
+eval_args=("$data/hymenoptera_data/val")
+tune_args=(--tune "$data/hymenoptera_data/train")
+prune_args=(--prune-epochs "${PRUNE_EPOCHS:-2}" --prune-lr "${PRUNE_LR:-3e-5}")
+share_args=(--epochs "${EPOCHS:-3}" --lr "${LR:-1e-4}")
+. scripts/compress_stages.sh
+run_stages

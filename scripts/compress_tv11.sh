@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# torchvision's squeezenet1_1 (the fp16 ncnn copy) toward 0.5 MB: pruned to per-layer densities from the
+# sensitivity sweep (`compress --sweep` on the tune half), masked fine-tuning distilled from the dense model, weight
+# sharing with centroid retraining, Huffman coding; then entropy-constrained codebooks without pruning. Tuning sees
+# only the tune half of imagenet-sample-1000 (even positions of the sorted names); every row is top-1 on the test
+# half (odd positions). Appends to OUT/stages.tsv.
+#   scripts/compress_tv11.sh [BUILD_DIR]
+# env: STEPS (space-separated --density arguments of the gradual pruning; default: the one-shot recipe below),
+#      BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR, SERIES
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+cli="$build/squeezenet"
+data="${SQUEEZENET_DATA:-../shared/data}"
+out="${OUT:-$build/compress}"
+series="${SERIES:-tv-1.1}"
+weights="$data/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param"
+mkdir -p "$out"
+# The sweep (README; 250 tune-half images) found conv1, the first two Fires, the squeezes of Fires 6, 9 and 12 and
+# features.12.expand1x1 costing 2.4-18 points of top-1 at half density, and eleven other Fire layers at most 2.
+# Those eleven go to 45 %, features.7/12.expand3x3 (2.4 each) to 55 %, and the final conv (41 % of all weights,
+# 4 points at half density) to 45 %, because no file under 0.5 MB leaves it dense.
+target() {  # final conv, features.7/12.expand3x3, the other tolerant layers
+  local d="classifier.1=$1,features.7.expand3x3=$2,features.12.expand3x3=$2" l
+  for l in features.6.expand1x1 features.6.expand3x3 features.7.squeeze features.7.expand1x1 features.9.expand1x1 \
+    features.9.expand3x3 features.10.squeeze features.10.expand1x1 features.10.expand3x3 features.11.expand1x1 \
+    features.11.expand3x3; do
+    d="$d,$l=$3"
+  done
+  echo "$d"
+}
+read -r -a steps <<< "${STEPS:-$(target 0.45 0.55 0.45)}"
+bits="${BITS:-6,classifier.1=5}"
+eval_args=(--every 2 --offset 1 "$data/imagenet-sample-1000")
+tune_args=(--tune "$data/imagenet-sample-1000" --tune-every 2 --label-weight 0)
+prune_args=(--prune-epochs "${PRUNE_EPOCHS:-6}" --prune-lr "${PRUNE_LR:-3e-5}")
+share_args=(--epochs "${EPOCHS:-2}" --lr "${LR:-1e-4}")
+. scripts/compress_stages.sh
+run_stages
+# Entropy-constrained codebooks instead of pruning: every layer at W = 0.003 (or more), the final conv at more.
+i=0
+for w in 0.003 0.01 0.03 0.003,classifier.1=0.03 0.003,classifier.1=0.05 0.003,classifier.1=0.1 \
+  0.003,classifier.1=0.2; do
+  i=$((i + 1))
+  "$cli" compress -w "$weights" --out "$out/$series/ecsq-$i.sqz" --bits 6 --fp16 --entropy-weight "$w" > /dev/null
+  evaluate "entropy-weight-$w" 0 "$out/$series/ecsq-$i.sqz"
+done
+[ -f "$out/$series/ecsq-tuned.sqz" ] || "$cli" compress -w "$weights" --out "$out/$series/ecsq-tuned.sqz" --bits 6 \
+  --fp16 --entropy-weight "$w" "${tune_args[@]}" --prune-epochs 0 "${share_args[@]}" >&2
+evaluate "entropy-weight-$w-tuned" 0 "$out/$series/ecsq-tuned.sqz"
