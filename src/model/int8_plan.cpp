@@ -93,6 +93,11 @@ struct QuantizedPlan::Builder {
     const int64_t oh = conv_output_size(image.h, qc.spec.kernel, qc.spec.stride, 0);
     const int64_t ow = conv_output_size(image.w, qc.spec.kernel, qc.spec.stride, 0);
     const int64_t c = qc.spec.out_channels, K = qc.spec.kernel, s = qc.spec.stride;
+    // A stem kept in fp32 reads the fp32 image itself, so it needs no stacked u8 windows.
+    if (qc.kept_fp32()) {
+      kept_conv("features.0-1", qc, image.offset, 0, 0, oh, ow, out, ow * c, static_cast<int>(c));
+      return {out, oh, ow, c};
+    }
     const int64_t row = image.w * K * int8::kImageChannels + 1, windows = alloc(oh * row + 4);
     const int8::KernelTable* k = plan.kernels_;
     plan.steps_.push_back({"features.0.windows", 0, oh, 1,
@@ -135,6 +140,21 @@ struct QuantizedPlan::Builder {
   // The Caffe v1.0 head pads its 1x1 conv by 1: a border output sees only padding, a zero sum, so the border is
   // the same every run. The conv computes the interior alone (at 13x13, a quarter of the 15x15 MACs go) and a
   // step copies the border's values in, worked out once by the reference epilogue.
+  // What the head writes where it sees only padding: a zero sum through its epilogue, as the reference computes it.
+  std::vector<float> border_values(const QuantizedConv& qc) {
+    const int64_t o = qc.spec.out_channels;
+    if (qc.kept_fp32()) {
+      const std::size_t index = static_cast<std::size_t>(&qc - q.convs.data());
+      const Tensor zero({1, qc.spec.in_channels, 1, 1});
+      const Tensor y = ref::conv2d_kept_fp32(zero, quant::kept_weights(q, index), qc.bias, 1, 1, 0);
+      return {y.data(), y.data() + o};
+    }
+    const int8::PackedConv& pc = *plan.convs_.back();
+    std::vector<float> border(static_cast<std::size_t>(o));
+    for (std::size_t c = 0; c < border.size(); ++c) border[c] = ref::dequantize_relu(0, pc.multiplier[c], pc.offset[c]);
+    return border;
+  }
+
   void head(const Layer& l, const Act& x) {
     const QuantizedConv& qc = q.conv(l.name);
     const int64_t pad = qc.spec.padding, oh = x.h + 2 * pad, ow = x.w + 2 * pad, o = qc.spec.out_channels;
@@ -143,10 +163,7 @@ struct QuantizedPlan::Builder {
          out + (pad * ow + pad) * o * static_cast<int64_t>(sizeof(float)), ow * o, static_cast<int>(o),
          int8::ConvIO::Output::f32);
     if (pad > 0) {
-      const int8::PackedConv& pc = *plan.convs_.back();
-      std::vector<float> border(static_cast<std::size_t>(o));
-      for (std::size_t c = 0; c < border.size(); ++c)
-        border[c] = ref::dequantize_relu(0, pc.multiplier[c], pc.offset[c]);
+      const std::vector<float> border = border_values(qc);
       plan.steps_.push_back({l.name + ".border", 0, o, 16,
                              [=](const Lane& lane, int64_t, const float*, float*, int64_t first, int64_t last) {
                                float* y = reinterpret_cast<float*>(lane.base + out);
