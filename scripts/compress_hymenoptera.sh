@@ -6,15 +6,9 @@
 #   scripts/compress_hymenoptera.sh [BUILD_DIR]
 # env: WEIGHTS (default: the fine-tune's best checkpoint, fine-tuned first if missing), STEPS (the Fires' densities
 #      of the gradual pruning), BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build="${1:-build}"
-cli="$build/squeezenet"
-data="${SQUEEZENET_DATA:-../shared/data}"
-out="${OUT:-$build/compress}"
+. "$(dirname "$0")/compress_stages.sh"
 series=hymenoptera
 weights="${WEIGHTS:-$out/ft/tv_v1.1-features/best.safetensors}"
-mkdir -p "$out"
 if [ ! -f "$weights" ]; then
   STARTS=tv_v1.1 MODES=features TORCH_EPOCHS=0 OUT="$out/ft" scripts/finetune_hymenoptera.sh "$build" >&2
 fi
@@ -34,5 +28,4 @@ eval_args=("$data/hymenoptera_data/val")
 tune_args=(--tune "$data/hymenoptera_data/train")
 prune_args=(--prune-epochs "${PRUNE_EPOCHS:-2}" --prune-lr "${PRUNE_LR:-3e-5}")
 share_args=(--epochs "${EPOCHS:-3}" --lr "${LR:-1e-4}")
-. scripts/compress_stages.sh
 run_stages

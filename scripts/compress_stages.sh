@@ -12,6 +12,15 @@
 # bytes as stored (+ coding). A step's file that exists already is reused, so an interrupted run resumes.
 # stages.tsv: series, stage, step, bytes as stored, top-1, bytes without entropy coding (compress_plain_size.py).
 
+# The callers' common start (the caller's $1 is the build folder).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build="${1:-build}"
+cli="$build/squeezenet"
+data="${SQUEEZENET_DATA:-../shared/data}"
+out="${OUT:-$build/compress}"
+mkdir -p "$out"
+
 evaluate() {  # stage, step, file
   local bytes top1 plain
   bytes=$(du -b "$3" | cut -f1)

@@ -7,15 +7,9 @@
 #   scripts/compress_tv11.sh [BUILD_DIR]
 # env: STEPS (space-separated --density arguments of the gradual pruning; default: the one-shot recipe below),
 #      BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR, SERIES
-set -euo pipefail
-cd "$(dirname "$0")/.."
-build="${1:-build}"
-cli="$build/squeezenet"
-data="${SQUEEZENET_DATA:-../shared/data}"
-out="${OUT:-$build/compress}"
+. "$(dirname "$0")/compress_stages.sh"
 series="${SERIES:-tv-1.1}"
 weights="$data/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param"
-mkdir -p "$out"
 # The sweep (README; 250 tune-half images) found conv1, the first two Fires, the squeezes of Fires 6, 9 and 12 and
 # features.12.expand1x1 costing 2.4-18 points of top-1 at half density, and eleven other Fire layers at most 2.
 # Those eleven go to 45 %, features.7/12.expand3x3 (2.4 each) to 55 %, and the final conv (41 % of all weights,
@@ -35,7 +29,6 @@ eval_args=(--every 2 --offset 1 "$data/imagenet-sample-1000")
 tune_args=(--tune "$data/imagenet-sample-1000" --tune-every 2 --label-weight 0)
 prune_args=(--prune-epochs "${PRUNE_EPOCHS:-6}" --prune-lr "${PRUNE_LR:-3e-5}")
 share_args=(--epochs "${EPOCHS:-2}" --lr "${LR:-1e-4}")
-. scripts/compress_stages.sh
 run_stages
 # Entropy-constrained codebooks instead of pruning: every layer at W = 0.003 (or more), the final conv at more.
 i=0
