@@ -26,5 +26,5 @@ done | tee /dev/stderr | awk '{b[NR] = $3; t[NR] = $6 * 100}
     for (i = 1; i <= NR; ++i) { vt += (t[i] - mt) ^ 2; if (i == 1 || t[i] < lo) lo = t[i]; if (i == 1 || t[i] > hi) hi = t[i];
                                 if (i == 1 || b[i] > bmax) bmax = b[i] }
     printf "%d seeds: mean %.0f bytes (max %d), top-1 mean %.2f %%, sd %.2f, range %.1f-%.1f %%\n",
-           NR, mb, bmax, mt, NR > 1 ? sqrt(vt / (NR - 1)) : 0, lo, hi
+           NR, mb, bmax, mt, (NR > 1 ? sqrt(vt / (NR - 1)) : 0), lo, hi
   }'
