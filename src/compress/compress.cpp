@@ -61,7 +61,8 @@ WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, con
     if (auto b = options.bits.find(c.name); b != options.bits.end()) {
       const auto e = options.entropy_weight.find(c.name);
       out.codebooks[c.name + ".weight"] = share_weights(w, b->second, options.init, options.half, options.seed,
-                                                        e == options.entropy_weight.end() ? 0.0 : e->second);
+                                                        e == options.entropy_weight.end() ? 0.0 : e->second,
+                                                        options.magnitude_power);
     }
   }
   if (options.half) round_to_half(out, config);

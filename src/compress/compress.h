@@ -14,6 +14,7 @@ struct CompressOptions {
   std::map<std::string, int> bits;        // per conv; absent: no sharing (the weights stay floats)
   std::map<std::string, double> entropy_weight;  // per conv; absent: plain k-means
   KmeansInit init = KmeansInit::linear;
+  double magnitude_power = 0.0;  // k-means weights each weight's squared error by |w|^p
   bool half = false;  // float16 codebooks and biases
   uint64_t seed = 1;
 };

@@ -81,11 +81,17 @@ std::vector<double> initial(const std::vector<float>& sorted, int k, KmeansInit 
 }
 }  // namespace
 
-Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed, double entropy_weight) {
+Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed, double entropy_weight,
+                    double magnitude_power) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
-  std::vector<double> prefix(n + 1, 0.0);
-  for (std::size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + values[i];
+  // Prefix sums of each value's importance |v|^p and of importance x value: a centroid is its run's weighted mean.
+  std::vector<double> prefix(n + 1, 0.0), mass(n + 1, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double importance = magnitude_power == 0 ? 1.0 : std::pow(std::fabs(double(values[i])), magnitude_power);
+    prefix[i + 1] = prefix[i] + importance * values[i];
+    mass[i + 1] = mass[i] + importance;
+  }
   double mean_square = 0;
   for (float v : values) mean_square += double(v) * v / static_cast<double>(n);
   const double lambda = entropy_weight * mean_square;
@@ -106,8 +112,10 @@ Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t 
     for (std::size_t j = 0; j < q.centroids.size(); ++j) {
       const std::size_t hi = j + 1 == q.centroids.size() ? n
           : static_cast<std::size_t>(std::upper_bound(values.begin(), values.end(), q.thresholds[j]) - values.begin());
-      if (hi > lo) {
-        next.push_back((prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo));
+      if (hi > lo && mass[hi] > mass[lo]) {
+        next.push_back((prefix[hi] - prefix[lo]) / (mass[hi] - mass[lo]));
+      } else if (hi > lo) {  // a run of zero importance (only exact zeros, which sharing never passes)
+        next.push_back(values[lo]);
       } else if (lambda == 0) {
         next.push_back(q.centroids[j]);
       } else {

@@ -27,6 +27,10 @@ struct Quantizer {
 // mean square of the values x its ideal code length in bits, log2(n / its count), re-estimated each
 // iteration, so the squared error is traded against the bits Huffman will spend; centroids that lose all their
 // values are dropped. The weight is relative to the values' scale, so one figure means the same in every layer.
-Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed, double entropy_weight = 0.0);
+// magnitude_power p > 0 weights each value's squared error by |v|^p, so a centroid sits at its values' weighted
+// mean, nearer the larger ones (the assignment, nearest or cheapest, is the same for any such weighting
+// without rates, and is kept unweighted with them).
+Quantizer kmeans_1d(std::vector<float> values, int k, KmeansInit init, uint64_t seed, double entropy_weight = 0.0,
+                    double magnitude_power = 0.0);
 
 }  // namespace squeezenet

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "compress/codebook.h"
+#include "compress/reassign.h"
 #include "squeezenet/error.h"
 #include "squeezenet/train.h"
 #include "train/loader.h"
@@ -182,33 +183,65 @@ void tune_weights(WeightFile& student, const TuningSet& set, const RetrainOption
 }
 
 void tune_centroids(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
-                    const RetrainProgress& progress) {
+                    const RetrainProgress& progress, const CodeTuning* codes) {
   Model model = trainable(student);
+  const bool reassign = codes && codes->every > 0 && codes->shadow;
   struct Shared {
     std::string weight;
     std::vector<uint8_t> codes;
     Adam adam;
+    Tensor shadow;
+    Adam shadow_adam;
+    double entropy_weight;
   };
   std::vector<Shared> layers;
-  for (auto& [name, codebook] : student.codebooks)
-    layers.push_back({name, codes_for(model.parameter(name), codebook), Adam(codebook.size())});
+  for (auto& [name, codebook] : student.codebooks) {
+    Shared l{name, codes_for(model.parameter(name), codebook), Adam(codebook.size()), {}, Adam(0), 0.0};
+    if (reassign) {
+      l.shadow = codes->shadow->tensors.at(name);
+      l.shadow_adam = Adam(static_cast<std::size_t>(l.shadow.numel()));
+      const std::string conv = name.substr(0, name.size() - std::string(".weight").size());
+      if (auto e = codes->entropy_weight.find(conv); e != codes->entropy_weight.end()) l.entropy_weight = e->second;
+    }
+    layers.push_back(std::move(l));
+  }
   ParameterGroup b(model, bias_names(model), false);
+  int64_t steps = 0;
   run(model, set, options, [&](Gradients& grads) {
+    ++steps;
     for (Shared& l : layers) {
       std::vector<float>& codebook = student.codebooks.at(l.weight);
-      std::vector<double> g(codebook.size(), 0.0);
+      std::vector<double> g(codebook.size(), 0.0), moved_by(codebook.size(), 0.0);
       const Tensor& gw = grads.at(l.weight);
       for (std::size_t i = 0; i < l.codes.size(); ++i) g[l.codes[i]] += gw[static_cast<int64_t>(i)];
       l.adam.next();
       for (std::size_t c = 1; c < codebook.size(); ++c) {
         const auto moved = static_cast<float>(codebook[c] - l.adam.step(c, g[c], options.lr));
-        if (moved != 0.0f) codebook[c] = moved;  // a zero entry would read as pruned
+        if (moved == 0.0f) continue;  // a zero entry would read as pruned
+        moved_by[c] = double(moved) - codebook[c];
+        codebook[c] = moved;
+      }
+      if (reassign) {
+        l.shadow_adam.next();
+        for (std::size_t i = 0; i < l.codes.size(); ++i) {
+          if (l.codes[i] == 0) continue;
+          const auto j = static_cast<int64_t>(i);
+          l.shadow[j] = static_cast<float>(l.shadow[j] + moved_by[l.codes[i]] - l.shadow_adam.step(i, gw[j], codes->lr));
+        }
+        if (steps % codes->every == 0) reassign_codes(l.shadow, codebook, l.codes, l.entropy_weight);
       }
       Tensor& w = model.parameter(l.weight);
       for (std::size_t i = 0; i < l.codes.size(); ++i) w[static_cast<int64_t>(i)] = codebook[l.codes[i]];
     }
     b.step(model, grads, options.lr);
   }, progress);
+  if (reassign)
+    for (Shared& l : layers) {
+      std::vector<float>& codebook = student.codebooks.at(l.weight);
+      compact_codebook(codebook, l.codes);
+      Tensor& w = model.parameter(l.weight);
+      for (std::size_t i = 0; i < l.codes.size(); ++i) w[static_cast<int64_t>(i)] = codebook[l.codes[i]];
+    }
   for (const std::string& name : model.parameter_names()) student.tensors[name] = model.parameter(name);
 }
 

@@ -3,6 +3,7 @@
 // distillation from the uncompressed model's outputs, so that any images of the user's domain serve, mixed
 // with cross-entropy on the labels where the images have them.
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,10 +46,22 @@ using RetrainProgress = std::function<void(int, double)>;
 void tune_weights(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
                   const RetrainProgress& progress);
 
+// Lets codes change during centroid fine-tuning (quantization-aware training with a learned codebook): every
+// non-zero weight keeps a float shadow, which follows its centroid's moves and, by Adam at `lr` on its own
+// gradient (straight through the rounding), drifts from it; every `every` steps the shadows are re-assigned to
+// their cheapest centroids and the centroids re-estimated as their members' means (reassign_codes).
+struct CodeTuning {
+  const WeightFile* shadow = nullptr;  // the float weights before sharing (pruned alike)
+  int every = 0;                       // steps between re-assignments; 0: codes never change
+  double lr = 1e-5;
+  std::map<std::string, double> entropy_weight;  // per conv, as for sharing; absent: plain nearest centroid
+};
+
 // Centroid fine-tuning: the codebook entries of every shared layer of `student` (those in student.codebooks)
-// move by Adam on the sum of the gradients of the weights that use them, the biases by theirs. Codes never
-// change, so pruned weights stay exactly zero and every layer keeps its number of distinct values.
+// move by Adam on the sum of the gradients of the weights that use them, the biases by theirs. Without
+// `codes` (or with codes->every = 0) codes never change, so every layer keeps its number of distinct values;
+// with it they may, and entries left unused are dropped at the end. Pruned weights stay exactly zero either way.
 void tune_centroids(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
-                    const RetrainProgress& progress);
+                    const RetrainProgress& progress, const CodeTuning* codes = nullptr);
 
 }  // namespace squeezenet

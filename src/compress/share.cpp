@@ -12,7 +12,7 @@
 namespace squeezenet {
 
 std::vector<float> share_weights(Tensor& w, int bits, KmeansInit init, bool half, uint64_t seed,
-                                 double entropy_weight) {
+                                 double entropy_weight, double magnitude_power) {
   if (bits < 1 || bits > 8) throw Error("weight sharing needs 1 to 8 bits, not " + std::to_string(bits));
   const int k = (1 << bits) - 1;
   std::vector<float> codebook = codebook_for(w, nullptr, k);
@@ -20,7 +20,7 @@ std::vector<float> share_weights(Tensor& w, int bits, KmeansInit init, bool half
   std::vector<float> values;
   for (int64_t i = 0; i < w.numel(); ++i)
     if (w[i] != 0.0f) values.push_back(w[i]);
-  Quantizer q = kmeans_1d(std::move(values), k, init, seed, entropy_weight);
+  Quantizer q = kmeans_1d(std::move(values), k, init, seed, entropy_weight, magnitude_power);
   // The stored centroids are floats (float16 with `half`); the weights go where those, at the same rates, send them.
   std::vector<std::pair<float, double>> stored;
   for (std::size_t j = 0; j < q.centroids.size(); ++j) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "compress/codebook.h"
@@ -159,6 +160,25 @@ TEST(Kmeans, EntropyConstrainedSpendsFewerBitsForMoreError) {
   EXPECT_LT(last_bits, plain_bits - 2.0) << "a strong weight leaves few centroids";
 }
 
+TEST(Kmeans, MagnitudeWeightingPullsEachCentroidTowardItsLargerValues) {
+  const std::vector<float> values = laplacian(5000, 4);
+  const Quantizer plain = kmeans_1d(values, 7, KmeansInit::linear, 1);
+  EXPECT_EQ(kmeans_1d(values, 7, KmeansInit::linear, 1, 0.0, 0.0).centroids, plain.centroids);
+  const Quantizer weighted = kmeans_1d(values, 7, KmeansInit::linear, 1, 0.0, 2.0);
+  ASSERT_EQ(weighted.centroids.size(), plain.centroids.size());
+  // The outer clusters, one-signed, sit farther out than their plain means
+  EXPECT_GT(weighted.centroids.back(), plain.centroids.back());
+  EXPECT_LT(weighted.centroids.front(), plain.centroids.front());
+  // and the weighted mean of what it takes
+  std::vector<double> sum(weighted.centroids.size(), 0.0), mass(weighted.centroids.size(), 0.0);
+  for (float v : values) {
+    sum[weighted.index(v)] += double(v) * v * v;
+    mass[weighted.index(v)] += double(v) * v;
+  }
+  for (std::size_t j = 0; j < weighted.centroids.size(); ++j)
+    EXPECT_NEAR(weighted.centroids[j], sum[j] / mass[j], 1e-6) << j;
+}
+
 TEST(Share, ZerosStayZeroAndNoOtherWeightBecomesZero) {
   Tensor w = test::random_tensor({16, 8, 3, 3}, 8);
   prune_by_magnitude(w, 0.4);
@@ -250,6 +270,47 @@ TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
     }
   }
   EXPECT_GT(moved, 0);
+}
+
+TEST(Retrain, ReassigningCodesChangesThemButKeepsZerosAndTheCodebookBound) {
+  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
+  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
+  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
+  images.resize(4);
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 3);
+  CompressOptions prune;
+  prune.density = shaped_densities(c, 0.4);
+  const WeightFile floats = compress_weights(teacher.to_weights("torchvision"), c, prune);
+  CompressOptions share;
+  for (const ConvRef& conv : conv_layers(c)) share.bits[conv.name] = 3;
+  WeightFile student = compress_weights(floats, c, share);
+  const WeightFile before = student;
+  RetrainOptions ro;
+  ro.epochs = 2;
+  ro.lr = 1e-3;
+  CodeTuning codes;
+  codes.shadow = &floats;
+  codes.every = 1;
+  codes.lr = 3e-2;
+  const TuningSet set = make_tuning_set(teacher, images, false, 2, Preset::torchvision);
+  tune_centroids(student, set, ro, nullptr, &codes);
+  int split = 0;  // weights that shared a centroid before and do not now
+  for (const auto& [name, codebook] : student.codebooks) {
+    const Tensor& w = student.tensors.at(name);
+    const Tensor& w0 = before.tensors.at(name);
+    EXPECT_LE(codebook.size(), 8u) << name;
+    EXPECT_EQ(codebook[0], 0.0f);
+    std::map<float, std::set<float>> now_of;
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      ASSERT_EQ(w[i] == 0.0f, w0[i] == 0.0f) << name << " " << i;
+      ASSERT_NE(std::find(codebook.begin(), codebook.end(), w[i]), codebook.end()) << name << " " << i;
+      now_of[w0[i]].insert(w[i]);
+    }
+    for (const auto& [old, now] : now_of) split += now.size() > 1;
+  }
+  EXPECT_GT(split, 0);
 }
 
 TEST(Retrain, MaskedFineTuningMovesSurvivorsAndKeepsPrunedWeightsZero) {

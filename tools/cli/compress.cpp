@@ -28,8 +28,8 @@ void register_compress(CLI::App& app) {
     std::vector<double> sweep_densities{0.8, 0.6, 0.4, 0.3, 0.2};
     double tolerance = 0.01;
     uint64_t seed = 1;
-    int epochs = 2, prune_epochs = -1, tune_every = 1, batch = 25;
-    double lr = 1e-4, prune_lr = 1e-5, temperature = 1.0, label_weight = 0.5;
+    int epochs = 2, prune_epochs = -1, tune_every = 1, batch = 25, reassign_every = 0;
+    double magnitude_power = 0.0, lr = 1e-4, prune_lr = 1e-5, shadow_lr = 1e-5, temperature = 1.0, label_weight = 0.5;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("-w,--weights", o->weights, "Weights to compress (any format `info` reads)")->required();
@@ -45,6 +45,10 @@ void register_compress(CLI::App& app) {
                   "(the layer's mean square weight) x its code's length in bits, so rarely used centroids die and "
                   "the file shrinks for a little error. W for every layer and/or per layer (2e-4,classifier.1=0); "
                   "default 0, plain k-means");
+  cmd->add_option("--magnitude-power", o->magnitude_power,
+                  "Weight each weight's squared error in k-means by |w|^P, so centroids sit nearer the large "
+                  "weights of their clusters (0: plain squared error)")
+      ->capture_default_str()->check(CLI::Range(0.0, 8.0));
   cmd->add_flag("--fp16", o->half, "Round codebooks and biases to float16");
   cmd->add_option("--seed", o->seed, "Seed of the random k-means starts")->capture_default_str();
   cmd->add_option("--tune", o->tune,
@@ -61,6 +65,13 @@ void register_compress(CLI::App& app) {
                   "Passes of masked fine-tuning after pruning (default: --epochs; 0: none)")->check(CLI::Range(0, 1000));
   cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (Adam)")->capture_default_str();
   cmd->add_option("--prune-lr", o->prune_lr, "Learning rate of masked fine-tuning (Adam)")->capture_default_str();
+  cmd->add_option("--reassign-every", o->reassign_every,
+                  "During centroid tuning, let codes change: every weight keeps a float shadow that follows its "
+                  "centroid and drifts by its own gradient (Adam at --shadow-lr), and every K steps each shadow goes "
+                  "to its nearest centroid (cheapest, with --entropy-weight) and each centroid to its members' mean "
+                  "(0: codes never change)")->capture_default_str()->check(CLI::Range(0, 1000000));
+  cmd->add_option("--shadow-lr", o->shadow_lr, "Learning rate of the shadow weights of --reassign-every (Adam)")
+      ->capture_default_str();
   cmd->add_option("--temperature", o->temperature, "Temperature of the distillation softmax")
       ->capture_default_str()->check(CLI::Range(0.1, 100.0));
   cmd->add_option("--label-weight", o->label_weight,
@@ -98,6 +109,7 @@ void register_compress(CLI::App& app) {
       }
     options.init = parse_kmeans_init(o->init);
     options.half = o->half;
+    options.magnitude_power = o->magnitude_power;
     options.seed = o->seed;
     if (o->sweep && o->tune.empty()) throw Error("--sweep needs --tune DIR: the images it measures accuracy on");
     std::optional<TuningSet> set;
@@ -149,10 +161,16 @@ void register_compress(CLI::App& app) {
       ro.epochs = o->prune_epochs < 0 ? o->epochs : o->prune_epochs;
       ro.lr = o->prune_lr;
       if (!options.density.empty() && ro.epochs > 0) tune_weights(out, *set, ro, report("masked fine-tuning"));
+      CodeTuning codes;
+      codes.every = o->reassign_every;
+      codes.lr = o->shadow_lr;
+      codes.entropy_weight = options.entropy_weight;
+      const WeightFile floats = codes.every > 0 ? out : WeightFile{};
+      codes.shadow = &floats;
       out = compress_weights(out, config, share_only);
       ro.epochs = o->epochs;
       ro.lr = o->lr;
-      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, *set, ro, report("centroid tuning"));
+      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, *set, ro, report("centroid tuning"), &codes);
       if (o->half) round_to_half(out, config);
     } else {
       out = compress_weights(out, config, share_only);
