@@ -170,13 +170,13 @@ TEST(Kmeans, MagnitudeWeightingPullsEachCentroidTowardItsLargerValues) {
   EXPECT_GT(weighted.centroids.back(), plain.centroids.back());
   EXPECT_LT(weighted.centroids.front(), plain.centroids.front());
   // and the weighted mean of what it takes
-  std::vector<double> sum(weighted.centroids.size(), 0.0), mass(weighted.centroids.size(), 0.0);
+  const std::size_t k = weighted.centroids.size();
+  std::vector<double> sum(k), mass(k);
   for (float v : values) {
     sum[weighted.index(v)] += double(v) * v * v;
     mass[weighted.index(v)] += double(v) * v;
   }
-  for (std::size_t j = 0; j < weighted.centroids.size(); ++j)
-    EXPECT_NEAR(weighted.centroids[j], sum[j] / mass[j], 1e-6) << j;
+  for (std::size_t j = 0; j < k; ++j) EXPECT_NEAR(weighted.centroids[j], sum[j] / mass[j], 1e-6) << j;
 }
 
 TEST(Share, ZerosStayZeroAndNoOtherWeightBecomesZero) {
@@ -230,11 +230,14 @@ TEST(Share, RoundingToHalfKeepsCodesAndZeros) {
   for (int64_t i = 0; i < bias.numel(); ++i) EXPECT_EQ(bias[i], half_to_float(float_to_half(bias[i])));
 }
 
-TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
-  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
-  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
-  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
+// Four real images distilled from `teacher`: enough for a few tuning steps.
+TuningSet four_image_set(const Model& teacher) {
+  std::vector<LabelledImage> images = scan_labelled_folder(test::data_dir() + "/imagenet-sample-1000").images;
   images.resize(4);
+  return make_tuning_set(teacher, images, false, 2, Preset::torchvision);
+}
+
+TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
   ModelConfig c;
   c.num_classes = 10;
   const Model teacher(c, 3);
@@ -246,7 +249,7 @@ TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
   RetrainOptions ro;
   ro.epochs = 2;
   ro.lr = 1e-3;
-  const TuningSet set = make_tuning_set(teacher, images, false, 2, Preset::torchvision);
+  const TuningSet set = four_image_set(teacher);
   ASSERT_EQ(set.count, 4);
   EXPECT_TRUE(set.labels.empty());
   std::vector<double> losses;
@@ -273,10 +276,6 @@ TEST(Retrain, CentroidsMoveButCodesAndZerosStay) {
 }
 
 TEST(Retrain, ReassigningCodesChangesThemButKeepsZerosAndTheCodebookBound) {
-  const std::string dir = test::data_dir() + "/imagenet-sample-1000";
-  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
-  std::vector<LabelledImage> images = scan_labelled_folder(dir).images;
-  images.resize(4);
   ModelConfig c;
   c.num_classes = 10;
   const Model teacher(c, 3);
@@ -294,7 +293,7 @@ TEST(Retrain, ReassigningCodesChangesThemButKeepsZerosAndTheCodebookBound) {
   codes.shadow = &floats;
   codes.every = 1;
   codes.lr = 3e-2;
-  const TuningSet set = make_tuning_set(teacher, images, false, 2, Preset::torchvision);
+  const TuningSet set = four_image_set(teacher);
   tune_centroids(student, set, ro, nullptr, &codes);
   int split = 0;  // weights that shared a centroid before and do not now
   for (const auto& [name, codebook] : student.codebooks) {
