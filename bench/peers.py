@@ -225,7 +225,7 @@ def main():
 
     v = versions(args.onednn)
     name, flags = cpu_info()
-    what = ("int8, real weights quantized by `squeezenet quantize` (minmax, 64 hymenoptera_data/train images); "
+    what = ("int8, real weights quantized by `squeezenet quantize` (its default calibration on 64 hymenoptera_data/train images); "
             "ONNX Runtime on its QDQ export, oneDNN on its s8 weights and scales" if precision == "int8"
             else f"{precision}, random weights")
     lines = [
