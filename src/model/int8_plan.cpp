@@ -59,14 +59,13 @@ struct QuantizedPlan::Builder {
   // A conv kept in fp32 reads the same u8 map (the stem: the fp32 image) and writes the same output.
   void kept_conv(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel,
                  int64_t oh, int64_t ow, int64_t out, int64_t out_row, int out_pixel) {
-    const std::size_t index = static_cast<std::size_t>(&qc - q.convs.data());
     const Conv2dSpec& s = qc.spec;
-    plan.kept_.push_back(std::make_unique<kept::PackedConv>(kept::pack(quant::kept_weights(q, index), qc.bias,
+    plan.kept_.push_back(std::make_unique<kept::PackedConv>(kept::pack(quant::kept_weights(q, qc), qc.bias,
                                                                        s.out_channels, s.in_channels, s.kernel,
                                                                        s.stride, qc.output_scale)));
     const kept::PackedConv* p = plan.kept_.back().get();
     const int64_t macs = oh * ow * s.out_channels * s.in_channels * s.kernel * s.kernel;
-    const bool stem = index == 0;
+    const bool stem = &qc == &q.convs.front();
     const int64_t H = plan.input_shape_[2], W = plan.input_shape_[3];
     plan.steps_.push_back({step, macs, oh * ow, 8,
                            [=](const Lane& l, int64_t, const float* image, float*, int64_t first, int64_t last) {
@@ -144,9 +143,8 @@ struct QuantizedPlan::Builder {
   std::vector<float> border_values(const QuantizedConv& qc) {
     const int64_t o = qc.spec.out_channels;
     if (qc.kept_fp32()) {
-      const std::size_t index = static_cast<std::size_t>(&qc - q.convs.data());
       const Tensor zero({1, qc.spec.in_channels, 1, 1});
-      const Tensor y = ref::conv2d_kept_fp32(zero, quant::kept_weights(q, index), qc.bias, 1, 1, 0);
+      const Tensor y = ref::conv2d_kept_fp32(zero, quant::kept_weights(q, qc), qc.bias, 1, 1, 0);
       return {y.data(), y.data() + o};
     }
     const int8::PackedConv& pc = *plan.convs_.back();

@@ -35,8 +35,8 @@ std::vector<float> input_channel_scales(const QuantizedModel& q, std::size_t ind
   return scales;
 }
 
-std::vector<float> kept_weights(const QuantizedModel& q, std::size_t index) {
-  const QuantizedConv& c = q.convs[index];
+std::vector<float> kept_weights(const QuantizedModel& q, const QuantizedConv& c) {
+  const auto index = static_cast<std::size_t>(&c - q.convs.data());
   std::vector<float> w = c.weight_fp32;
   if (index == 0) return w;
   const std::vector<float> a = input_channel_scales(q, index);

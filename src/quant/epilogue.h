@@ -24,7 +24,8 @@ std::vector<float> input_gains(const QuantizedModel& q, std::size_t index);
 std::vector<float> input_channel_scales(const QuantizedModel& q, std::size_t index);
 
 // A kept conv's fp32 weights [O, C, K, K] with input_channel_scales folded in (w * a[c]); the stem's as they are.
-std::vector<float> kept_weights(const QuantizedModel& q, std::size_t index);
+// `c` is one of q.convs.
+std::vector<float> kept_weights(const QuantizedModel& q, const QuantizedConv& c);
 
 // The image's multiplier before rounding: 1 / input_scale of the stem.
 float image_inverse_scale(const QuantizedModel& q);

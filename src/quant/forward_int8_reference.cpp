@@ -42,20 +42,15 @@ Tensor dequantized(const U8Tensor& x, float scale, int zero_point) {
   return t;
 }
 
-std::size_t index_of(const QuantizedModel& q, const std::string& name) {
-  return static_cast<std::size_t>(&q.conv(name) - q.convs.data());
-}
-
 // A kept conv reads the u8 values as floats (their scales are in its weights), or the stem the image itself.
 Tensor kept_conv(const QuantizedModel& q, const std::string& name, const U8Tensor& x, const Tensor& image) {
-  const std::size_t k = index_of(q, name);
-  const QuantizedConv& c = q.convs[k];
+  const QuantizedConv& c = q.conv(name);
   Tensor in = image;
-  if (k > 0) {
+  if (&c != &q.convs.front()) {
     in = Tensor(x.shape);
     for (int64_t i = 0; i < in.numel(); ++i) in[i] = x.data[static_cast<std::size_t>(i)];
   }
-  return ref::conv2d_kept_fp32(in, quant::kept_weights(q, k), c.bias, c.spec.kernel, c.spec.stride, c.spec.padding);
+  return ref::conv2d_kept_fp32(in, quant::kept_weights(q, c), c.bias, c.spec.kernel, c.spec.stride, c.spec.padding);
 }
 
 U8Tensor conv_kept_u8(const QuantizedModel& q, const std::string& name, const U8Tensor& x, const Tensor& image) {
