@@ -12,6 +12,7 @@
 #include <new>
 
 #include "kernels/dispatch.h"
+#include "kernels/x86/bf16.h"
 #include "squeezenet/error.h"
 
 namespace squeezenet {
@@ -78,11 +79,13 @@ struct Plan::Builder {
     const int64_t t = plan.threads_, chunks = std::clamp<int64_t>(units / min_units, 1, kChunksPerThread * t);
     return (chunks + t - 1) / t * t;
   }
-  // Packed for family k's kernels: the plan's, or the one its stem runs on.
-  const PackedConv* pack(const std::string& name, int stride, const x86::KernelTable* k) {
-    plan.convs_.push_back(std::make_unique<PackedConv>(
-        avx2::pack_conv(model.parameter(name + ".weight"), model.parameter(name + ".bias"), stride)));
-    if (k->prepare) k->prepare(*plan.convs_.back());
+  // Packed for the plan's kernels.
+  const PackedConv* pack(const std::string& name, int stride) {
+    return prepared(avx2::pack_conv(model.parameter(name + ".weight"), model.parameter(name + ".bias"), stride));
+  }
+  const PackedConv* prepared(PackedConv conv) {
+    plan.convs_.push_back(std::make_unique<PackedConv>(std::move(conv)));
+    if (plan.kernels_->prepare) plan.kernels_->prepare(*plan.convs_.back());
     return plan.convs_.back().get();
   }
   void add(std::string name, int64_t macs, int64_t chunks, std::function<void(const Context&, int64_t, int64_t)> f) {
@@ -101,34 +104,47 @@ struct Plan::Builder {
     });
   }
 
-  // conv + ReLU + max-pool in bands of pooled rows, so that the large conv output never leaves the cache.
+  // conv + ReLU + max-pool in bands, so that the large conv output never leaves the cache. With stacked
+  // windows (KernelTable::stem_windows) each band first lays its conv rows' windows out in scratch.
   void stem(const Layer& conv, const Layer& pool) {
-    const x86::KernelTable* k = plan.kernels_->stem ? plan.kernels_->stem : plan.kernels_;
+    const x86::KernelTable* k = plan.kernels_;
     if (conv.conv.padding != 0) throw Error("plan: " + conv.name + " has padding, which only Fire convs may have");
-    const PackedConv* pc = pack(conv.name, conv.conv.stride, k);
-    const int in_c = c, in_w = w, stride = conv.conv.stride, o = pc->out_channels, in = cur, out = other(cur);
-    const int oh = static_cast<int>(conv_output_size(h, conv.conv.kernel, stride, 0));
-    const int ow = static_cast<int>(conv_output_size(w, conv.conv.kernel, stride, 0));
+    const bool windows = k->stem_windows;
+    const int K = conv.conv.kernel, stride = conv.conv.stride;
+    const PackedConv* pc = windows ? prepared(avx2::pack_conv(bf16::stem_weight(model.parameter(conv.name + ".weight")),
+                                                              model.parameter(conv.name + ".bias"), 1))
+                                   : pack(conv.name, stride);
+    const int in_c = c, in_w = w, o = pc->out_channels, in = cur, out = other(cur);
+    const int oh = static_cast<int>(conv_output_size(h, K, stride, 0));
+    const int ow = static_cast<int>(conv_output_size(w, K, stride, 0));
     const int ph = static_cast<int>(pool_output_size(oh, 3, 2)), pw = static_cast<int>(pool_output_size(ow, 3, 2));
     const int64_t conv_row = int64_t{ow} * o, chunks = chunks_for(ph, 8);
+    const int64_t stacked_row = windows ? int64_t{in_w} * K * in_c : 0, image_row = int64_t{in_w} * in_c;
+    const int64_t band_rows = 2 * kStemBand + 1;
     need(out, int64_t{ph} * pw * o);
-    need_scratch((2 * kStemBand + 1) * conv_row);
-    add(conv.name + "-" + pool.name.substr(pool.name.find('.') + 1), conv_macs(*pc, int64_t{oh} * ow), chunks,
+    need_scratch(band_rows * (conv_row + stacked_row));
+    add(conv.name + "-" + pool.name.substr(pool.name.find('.') + 1), int64_t{oh} * ow * o * in_c * K * K, chunks,
         [=](const Context& x, int64_t first, int64_t last) {
           const auto [r0, r1] = pieces_span(ph, 1, first, last, chunks);
+          float* stacked = x.scratch + band_rows * conv_row;
           // Pooled rows [p, p + n) need conv rows [2p, 2p + 2n]; the last is the next band's first.
           int carried = 0;  // conv rows already at the top of the band buffer
           for (int64_t p = r0; p < r1; p += kStemBand) {
             const int n = static_cast<int>(std::min<int64_t>(kStemBand, r1 - p));
             const int top = static_cast<int>(2 * p), bottom = std::min(oh, top + 2 * n + 1);
-            const ConvIO io{.in = x.lane.buffer[in] + int64_t{top + carried} * stride * in_w * in_c,
-                            .in_pixel = in_c,
-                            .in_row = int64_t{in_w} * in_c,
-                            .out = x.scratch + carried * conv_row,
-                            .out_pixel = o,
-                            .out_row = conv_row,
-                            .out_h = bottom - top - carried,
-                            .out_w = ow};
+            const float* image = x.lane.buffer[in] + int64_t{top + carried} * stride * image_row;
+            ConvIO io{.in = image,
+                      .in_pixel = in_c,
+                      .in_row = image_row,
+                      .out = x.scratch + carried * conv_row,
+                      .out_pixel = o,
+                      .out_row = conv_row,
+                      .out_h = bottom - top - carried,
+                      .out_w = ow};
+            if (windows) {
+              bf16::stack_windows(image, in_w, K, stride, stacked, stacked_row, 0, io.out_h);
+              io.in = stacked, io.in_pixel = int64_t{stride} * K * in_c, io.in_row = stacked_row;
+            }
             k->conv_relu(*pc, io, 0, io.pixels(), 0, pc->blocks());
             // NaN-free: the ReLU above maps NaN to 0, and NaN input is caught at the entry.
             k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + p * pw * o, 0, n);
@@ -155,8 +171,8 @@ struct Plan::Builder {
 
   void fire(const Layer& l) {
     const x86::KernelTable* k = plan.kernels_;
-    const PackedConv* squeeze = pack(l.name + ".squeeze", 1, k);
-    const PackedConv* e1 = pack(l.name + ".expand1x1", 1, k);
+    const PackedConv* squeeze = pack(l.name + ".squeeze", 1);
+    const PackedConv* e1 = pack(l.name + ".expand1x1", 1);
     // A family without Winograd runs the expand3x3 as a direct conv over the same frame, as 1x1 "tiles".
     const bool winograd = k->winograd_relu != nullptr;
     const int tile = winograd ? expand3x3_tile(h, w, k->precision) : 1;
@@ -169,7 +185,7 @@ struct Plan::Builder {
       e3 = plan.winograds_.back().get();
       need_scratch(avx2::winograd_scratch_floats(*e3));
     } else {
-      e3_direct = pack(l.name + ".expand3x3", 1, k);
+      e3_direct = pack(l.name + ".expand3x3", 1);
     }
     const int e3_channels = winograd ? e3->out_channels : e3_direct->out_channels;
     const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = main;
@@ -245,7 +261,7 @@ struct Plan::Builder {
   // conv + ReLU + global average pool: per-channel sums of the ReLU'd conv, no conv output stored.
   void head(const Layer& conv) {
     const x86::KernelTable* k = plan.kernels_;
-    const PackedConv* pc = pack(conv.name, conv.conv.stride, k);
+    const PackedConv* pc = pack(conv.name, conv.conv.stride);
     if (pc->kernel != 1) throw Error("plan: " + conv.name + " must be a 1x1 conv");
     const int pad = conv.conv.padding, in_c = c, rows = h, cols = w, in = cur;
     const int64_t padded = int64_t{h + 2 * pad} * (w + 2 * pad), border = padded - int64_t{h} * w;

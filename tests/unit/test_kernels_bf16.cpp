@@ -1,10 +1,13 @@
 // The bf16 kernel families: the rounding defined bit for bit, the reference bf16 kernels against the fp32 ones
 // on bf16-rounded data (which checks the packing), the AVX512-BF16 kernels against the reference ones on odd
 // shapes (long runs cut into pieces, odd runs, strides, partial tiles and blocks, work split as threads split
-// it), bf16 Winograd likewise and against the fp32 conv, and whole bf16 plans against the fp32 forward.
+// it), the stem over stacked windows, bf16 Winograd likewise and against the fp32 conv, and whole bf16 plans
+// against the fp32 forward.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <string>
 #include <limits>
 
 #include "kernels/dispatch.h"
@@ -132,6 +135,65 @@ TEST(Bf16, Avx512Bf16KernelsMatchTheReferenceOnOddShapes) {
     avx2::PackedConv p = avx2::pack_conv(w, b, k.stride);
     bf16::pack(p);
     expect_close(run_conv(x86::avx512bf16_kernels, p, in, k), run_conv(x86::reference_bf16_kernels, p, in, k), 1e-5);
+  }
+}
+
+// The stem as a 1x1 conv over stacked windows (stem_windows.h): the stacking checked value for value against the
+// image, stacked in two uneven pieces as threads cut it; the reference conv over the windows against the fp32
+// direct conv on bf16 data (which checks the weights' window order), and the AVX512-BF16 conv against the reference
+// on odd sides, kernels and channel counts, the pixels and blocks split as threads split them.
+TEST(Bf16, StemOverStackedWindowsMatchesOnOddShapes) {
+  REQUIRE_AVX2();
+  for (const auto& [o, K, stride, h, w] : {std::array{64, 3, 2, 11, 9}, std::array{17, 7, 2, 15, 37},
+                                           std::array{96, 7, 2, 16, 17}, std::array{5, 3, 2, 7, 33},
+                                           std::array{33, 5, 3, 13, 10}, std::array{16, 1, 1, 3, 5}}) {
+    SCOPED_TRACE(std::to_string(o) + " channels, kernel " + std::to_string(K) + " stride " + std::to_string(stride) +
+                 ", " + std::to_string(h) + "x" + std::to_string(w));
+    const uint64_t seed = static_cast<uint64_t>(o * 100 + w);
+    const Tensor x = rounded(random_tensor({1, 3, h, w}, seed, -2.5, 2.5));
+    const Tensor weight = rounded(random_tensor({o, 3, K, K}, seed + 1)), bias = random_tensor({o}, seed + 2);
+    std::vector<float> image(static_cast<std::size_t>(h * w * 3));
+    for (int c = 0; c < 3; ++c)
+      for (int p = 0; p < h * w; ++p) image[static_cast<std::size_t>(p * 3 + c)] = x[int64_t{c} * h * w + p];
+    const int oh = (h - K) / stride + 1, ow = (w - K) / stride + 1;
+    const int64_t row = int64_t{w} * K * 3;
+    std::vector<float> stacked(static_cast<std::size_t>(oh * row), -7.0f);
+    bf16::stack_windows(image.data(), w, K, stride, stacked.data(), row, 0, oh / 3 + 1);
+    bf16::stack_windows(image.data(), w, K, stride, stacked.data(), row, oh / 3 + 1, oh);
+    for (int y = 0; y < oh; ++y)
+      for (int i = 0; i < w; ++i)
+        for (int ky = 0; ky < K; ++ky)
+          for (int c = 0; c < 3; ++c)
+            ASSERT_EQ(stacked[static_cast<std::size_t>(y * row + (i * K + ky) * 3 + c)],
+                      image[static_cast<std::size_t>(((y * stride + ky) * w + i) * 3 + c)])
+                << "row " << y << " column " << i << " tap row " << ky << " channel " << c;
+
+    avx2::PackedConv p = avx2::pack_conv(bf16::stem_weight(weight), bias, 1);
+    bf16::pack(p);
+    const auto run = [&](const x86::KernelTable& kt) {
+      const int64_t pixels = int64_t{oh} * ow;
+      std::vector<float> whole(static_cast<std::size_t>(pixels * o)), split = whole;
+      const auto io = [&](std::vector<float>& out) {
+        return avx2::ConvIO{stacked.data(), int64_t{stride} * K * 3, row, out.data(), o, int64_t{ow} * o, oh, ow};
+      };
+      kt.conv_relu(p, io(whole), 0, pixels, 0, p.blocks());
+      const int64_t mid = std::min(pixels, (pixels / 2 + kt.tile_pixels - 1) / kt.tile_pixels * kt.tile_pixels);
+      for (auto [p0, p1] : {std::pair<int64_t, int64_t>{0, mid}, {mid, pixels}})
+        for (auto [b0, b1] : {std::pair{0, p.blocks() / 2}, {p.blocks() / 2, p.blocks()}})
+          kt.conv_relu(p, io(split), p0, p1, b0, b1);
+      EXPECT_EQ(whole, split);
+      return whole;
+    };
+    const std::vector<float> reference = run(x86::reference_bf16_kernels);
+    Tensor direct = ref::conv2d(x, weight, bias, stride, 0);
+    ref::relu_(direct);
+    std::vector<float> want(reference.size());
+    for (int ch = 0; ch < o; ++ch)
+      for (int64_t i = 0; i < int64_t{oh} * ow; ++i)
+        want[static_cast<std::size_t>(i * o + ch)] = direct[int64_t{ch} * oh * ow + i];
+    expect_close(reference, want, 1e-5);
+    if (kernels::has_avx512bf16())
+      expect_close(run(x86::avx512bf16_kernels), reference, 1e-5);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/x86/kernels_avx2.h"
+#include "squeezenet/tensor.h"
 
 namespace squeezenet::bf16 {
 
@@ -32,5 +33,15 @@ void conv_relu_channel_sums(const avx2::PackedConv& conv, const avx2::ConvIO& io
 // Winograd (winograd_reference_bf16.cpp): the numbers every fast bf16 Winograd is held to. `scratch` is unused.
 void winograd_relu(const avx2::PackedWinograd& conv, const avx2::ConvIO& io, int64_t tile_begin, int64_t tile_end,
                    float* scratch);
+
+// The bf16 families' stem: a 1x1 conv over stacked windows of the fp32 image (stem_windows.h), so that each
+// pixel's window is one run of pairs (74 on 1.0's 7x7, 14 on 1.1's 3x3) instead of one odd run per kernel row
+// (7 x 11 pairs, 3 x 5), each converted to pairs on its own. stem_weight: [O, 3, K, K] to [O, K * K * 3, 1, 1],
+// for pack_conv (stride 1) and pack. stack_windows: stacked rows [first_row, last_row), `out_row` floats apart
+// (at least width * kernel * 3), of an NHWC image of 3 floats a pixel; a conv reads the windows with
+// in_row = out_row and in_pixel = stride * kernel * 3. Kernels up to stem_windows::kMaxKernel.
+Tensor stem_weight(const Tensor& weight);
+void stack_windows(const float* image, int64_t width, int kernel, int stride, float* out, int64_t out_row,
+                   int64_t first_row, int64_t last_row);
 
 }  // namespace squeezenet::bf16

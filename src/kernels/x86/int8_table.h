@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/x86/stem_windows.h"
 #include "squeezenet/quantize.h"
 #include "squeezenet/tensor.h"
 
@@ -26,13 +27,10 @@ struct PackedConv {
 };
 PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks);
 
-// The stem (3 input channels, no padding) as a 1x1 conv over each output pixel's whole K x K window laid out as
-// one run of K * K * 3 bytes: 1.0's 7x7 window takes 37 four-byte vpdpbusd steps instead of 49 (a 4-byte pixel a
-// tap, its 4th byte against a zero weight), 1.1's 3x3 takes 7 instead of 9. The window bytes go column by column,
-// [kx][ky][c], so that stack_windows can lay one output row's windows over each other: output row oy holds, for
-// every image column x, the column's K pixels from image row oy * stride on, 3 bytes each, and output pixel
-// (oy, ox)'s window starts at column ox * stride (ConvIO: in_row = out_row, in_pixel = stride * K * 3).
-constexpr int kImageChannels = 3, kMaxStemKernel = 7;
+// The stem as a 1x1 conv over stacked K x K x 3 windows (stem_windows.h): 1.0's 7x7 window takes 37 four-byte
+// vpdpbusd steps instead of 49 (a 4-byte pixel a tap, its 4th byte against a zero weight), 1.1's 3x3 takes 7
+// instead of 9.
+constexpr int kImageChannels = stem_windows::kImageChannels, kMaxStemKernel = stem_windows::kMaxKernel;
 QuantizedConv stem_as_1x1(const QuantizedConv& stem);
 // Plain loops (the reference of KernelTable::stack_windows): output rows [first_row, last_row) of that layout
 // from the input step's NHWC image (4 bytes a pixel), `out_row` bytes apart: at least width * kernel * 3 + 1.
