@@ -13,6 +13,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/x86/bf16.h"
+#include "kernels/x86/stem_windows.h"
 #include "squeezenet/error.h"
 
 namespace squeezenet {
@@ -48,6 +49,16 @@ int expand3x3_tile(int h, int w, Precision precision) {
   return precision == Precision::bf16 || std::min(h, w) < 20 ? 2 : 4;
 }
 
+// Whether the stem runs as a bf16 1x1 conv over stacked windows (stem_windows.h) rather than as the fp32 direct
+// conv, measured on the 1000-image sample against fp32 (scripts/accuracy_precision.sh bf16): on 1.0's 7x7 stem
+// it is 1.5x faster (1.6 -> 1.05 ms on one thread) and gave another top-1 than fp32 on one more image of the
+// 1000 (deep-compression-v1.0: 8 against 7, top-1 unchanged); on 1.1's 3x3 it gains 6 % of a 0.26 ms step but
+// rounding the image to bf16 flipped 2-7 more images per model (99.0 -> 98.3 % the same on onnx-zoo-1.1, top-1
+// +0.3 pt), so 1.1's stays fp32.
+bool stem_windows(int kernel, Precision precision) {
+  return precision == Precision::bf16 && kernel >= 5 && kernel <= x86::stem_windows::kMaxKernel;
+}
+
 // Pooled rows per band of the stem: the band's conv rows (9 of 109-111 pixels, 64-96 channels) stay in L2.
 constexpr int kStemBand = 4;
 
@@ -79,13 +90,13 @@ struct Plan::Builder {
     const int64_t t = plan.threads_, chunks = std::clamp<int64_t>(units / min_units, 1, kChunksPerThread * t);
     return (chunks + t - 1) / t * t;
   }
-  // Packed for the plan's kernels.
-  const PackedConv* pack(const std::string& name, int stride) {
-    return prepared(avx2::pack_conv(model.parameter(name + ".weight"), model.parameter(name + ".bias"), stride));
+  // Packed for family k's kernels: the plan's, or the one its direct stem runs on.
+  const PackedConv* pack(const std::string& name, int stride, const x86::KernelTable* k) {
+    return prepared(avx2::pack_conv(model.parameter(name + ".weight"), model.parameter(name + ".bias"), stride), k);
   }
-  const PackedConv* prepared(PackedConv conv) {
+  const PackedConv* prepared(PackedConv conv, const x86::KernelTable* k) {
     plan.convs_.push_back(std::make_unique<PackedConv>(std::move(conv)));
-    if (plan.kernels_->prepare) plan.kernels_->prepare(*plan.convs_.back());
+    if (k->prepare) k->prepare(*plan.convs_.back());
     return plan.convs_.back().get();
   }
   void add(std::string name, int64_t macs, int64_t chunks, std::function<void(const Context&, int64_t, int64_t)> f) {
@@ -105,15 +116,16 @@ struct Plan::Builder {
   }
 
   // conv + ReLU + max-pool in bands, so that the large conv output never leaves the cache. With stacked
-  // windows (KernelTable::stem_windows) each band first lays its conv rows' windows out in scratch.
+  // windows each band first lays its conv rows' windows out in scratch.
   void stem(const Layer& conv, const Layer& pool) {
-    const x86::KernelTable* k = plan.kernels_;
     if (conv.conv.padding != 0) throw Error("plan: " + conv.name + " has padding, which only Fire convs may have");
-    const bool windows = k->stem_windows;
     const int K = conv.conv.kernel, stride = conv.conv.stride;
+    const bool windows = stem_windows(K, plan.kernels_->precision);
+    const x86::KernelTable* k = windows || !plan.kernels_->stem ? plan.kernels_ : plan.kernels_->stem;
     const PackedConv* pc = windows ? prepared(avx2::pack_conv(bf16::stem_weight(model.parameter(conv.name + ".weight")),
-                                                              model.parameter(conv.name + ".bias"), 1))
-                                   : pack(conv.name, stride);
+                                                              model.parameter(conv.name + ".bias"), 1),
+                                              k)
+                                   : pack(conv.name, stride, k);
     const int in_c = c, in_w = w, o = pc->out_channels, in = cur, out = other(cur);
     const int oh = static_cast<int>(conv_output_size(h, K, stride, 0));
     const int ow = static_cast<int>(conv_output_size(w, K, stride, 0));
@@ -171,8 +183,8 @@ struct Plan::Builder {
 
   void fire(const Layer& l) {
     const x86::KernelTable* k = plan.kernels_;
-    const PackedConv* squeeze = pack(l.name + ".squeeze", 1);
-    const PackedConv* e1 = pack(l.name + ".expand1x1", 1);
+    const PackedConv* squeeze = pack(l.name + ".squeeze", 1, k);
+    const PackedConv* e1 = pack(l.name + ".expand1x1", 1, k);
     // A family without Winograd runs the expand3x3 as a direct conv over the same frame, as 1x1 "tiles".
     const bool winograd = k->winograd_relu != nullptr;
     const int tile = winograd ? expand3x3_tile(h, w, k->precision) : 1;
@@ -185,7 +197,7 @@ struct Plan::Builder {
       e3 = plan.winograds_.back().get();
       need_scratch(avx2::winograd_scratch_floats(*e3));
     } else {
-      e3_direct = pack(l.name + ".expand3x3", 1);
+      e3_direct = pack(l.name + ".expand3x3", 1, k);
     }
     const int e3_channels = winograd ? e3->out_channels : e3_direct->out_channels;
     const int in_c = c, rows = h, cols = w, s = l.fire.squeeze, e = l.fire.out_channels(), in = cur, out = main;
@@ -261,7 +273,7 @@ struct Plan::Builder {
   // conv + ReLU + global average pool: per-channel sums of the ReLU'd conv, no conv output stored.
   void head(const Layer& conv) {
     const x86::KernelTable* k = plan.kernels_;
-    const PackedConv* pc = pack(conv.name, conv.conv.stride);
+    const PackedConv* pc = pack(conv.name, conv.conv.stride, k);
     if (pc->kernel != 1) throw Error("plan: " + conv.name + " must be a 1x1 conv");
     const int pad = conv.conv.padding, in_c = c, rows = h, cols = w, in = cur;
     const int64_t padded = int64_t{h + 2 * pad} * (w + 2 * pad), border = padded - int64_t{h} * w;

@@ -22,9 +22,9 @@ struct KernelTable {
   decltype(&avx2::max_pool_3x3s2_ceil) max_pool_3x3s2_ceil;
   decltype(&avx2::max_pool_3x3s2_ceil_no_nan) max_pool_3x3s2_ceil_no_nan;
   decltype(&avx2::rgb_to_nhwc) rgb_to_nhwc;
-  // True: the stem runs as a 1x1 conv over stacked windows of the image (bf16::stack_windows), the bf16
-  // families' way; false: as a direct conv, exact to the fp32 reference.
-  bool stem_windows;
+  // The family a direct stem conv runs on, nullptr: this one. The bf16 families give theirs to their ISA's fp32
+  // kernels, unless the plan stacks the stem's windows (plan.cpp: stem_windows).
+  const KernelTable* stem;
   // The unit the convs run on, and its peak from registers on one core as GFLOP/s (2 per multiply-add): the
   // yardstick for "% of peak".
   const char* peak_unit;  // "FMA"

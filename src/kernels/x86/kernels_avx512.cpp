@@ -33,7 +33,7 @@ const KernelTable avx512_kernels{"avx512",
                                  max_pool_3x3s2_ceil<Avx512, true>,
                                  max_pool_3x3s2_ceil<Avx512, false>,
                                  rgb_to_nhwc<Avx512>,
-                                 false,
+                                 nullptr,
                                  "FMA",
                                  fma_peak_gflops<Avx512>};
 

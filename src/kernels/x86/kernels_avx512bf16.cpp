@@ -58,7 +58,7 @@ const KernelTable avx512bf16_kernels{"avx512bf16",
                                      max_pool_3x3s2_ceil<Avx512Bf16, true>,
                                      max_pool_3x3s2_ceil<Avx512Bf16, false>,
                                      rgb_to_nhwc<Avx512Bf16>,
-                                     true,
+                                     &avx512_kernels,
                                      "AVX512-BF16 (vdpbf16ps)",
                                      dpbf16_peak_gflops_avx512bf16};
 

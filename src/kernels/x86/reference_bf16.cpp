@@ -64,7 +64,7 @@ const KernelTable reference_bf16_kernels{"reference",
                                          avx2::max_pool_3x3s2_ceil,
                                          avx2::max_pool_3x3s2_ceil_no_nan,
                                          avx2::rgb_to_nhwc,
-                                         true,
+                                         &avx2_kernels,
                                          "FMA",
                                          avx2::fma_peak_gflops};
 

@@ -17,7 +17,7 @@ const KernelTable avx2_kernels{"avx2",
                                avx2::max_pool_3x3s2_ceil,
                                avx2::max_pool_3x3s2_ceil_no_nan,
                                avx2::rgb_to_nhwc,
-                               false,
+                               nullptr,
                                "FMA",
                                avx2::fma_peak_gflops};
 
