@@ -366,14 +366,16 @@ int64_t Plan::packed_weight_bytes() const {
 void Plan::run(const float* input_nchw, float* logits) {
   const int64_t n_images = input_shape_[0];
   for (int u = 0; u < threads_; ++u) claims_[u].next.store(0, std::memory_order_relaxed);
+  images_.next.store(0, std::memory_order_relaxed);
   for (int64_t n = 0; n < n_images; ++n) nonfinite_[static_cast<std::size_t>(n)].store(false, std::memory_order_relaxed);
   team_.run([&](int t) {
     float* scratch = scratch_ + scratch_floats_ * t;
-    // As many images as divide evenly go whole to one thread each: no synchronisation, each in its own cache.
+    // As many images as divide evenly go whole to single threads, each in its own cache, claimed one at a time:
+    // a thread the OS preempts holds up one image, not a fixed share of the batch.
     const int64_t alone = n_images / threads_ * threads_;
     int64_t* tickets = tickets_.data() + int64_t{t} * threads_;
     std::fill_n(tickets, threads_, 0);
-    for (int64_t n = alone * t / threads_; n < alone * (t + 1) / threads_; ++n)
+    for (int64_t n; (n = images_.next.fetch_add(1, std::memory_order_relaxed)) < alone;)
       run_image(n, lanes_[static_cast<std::size_t>(t)], input_nchw, logits, scratch, t, false, tickets);
     for (int64_t n = alone; n < n_images; ++n)
       run_image(n, lanes_[0], input_nchw, logits, scratch, t, true, tickets);

@@ -102,6 +102,7 @@ class Plan {
   std::unique_ptr<float[], void (*)(float*)> arena_{nullptr, nullptr};
   ThreadTeam team_;
   std::unique_ptr<Counter[]> claims_;  // per share of a step's chunks
+  Counter images_;                     // claims on the whole images of a run
   std::vector<int64_t> tickets_;       // member t's tickets at [t * threads, (t + 1) * threads)
   std::unique_ptr<std::atomic<bool>[]> nonfinite_;  // per image of a run
   bool profiling_ = false;
