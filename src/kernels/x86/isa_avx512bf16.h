@@ -20,7 +20,7 @@ struct Avx512Bf16 : Avx512 {
   static void to_pairs(const float* p, int n, uint32_t* out) {
     for (int h = 0; h < (n + 31) / 32; ++h) {
       const __m512 lo = load_first(p + 32 * h, n - 32 * h), hi = load_first(p + 32 * h + 16, n - 32 * h - 16);
-      _mm512_store_si512(out + 16 * h, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
+      _mm512_storeu_si512(out + 16 * h, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
     }
   }
 

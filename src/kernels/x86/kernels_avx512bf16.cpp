@@ -1,9 +1,10 @@
-// The AVX512-BF16 family: bf16 convs on the AVX-512 register tile, bf16 Winograd for the 3x3 expands, the
-// AVX-512 pools and transpose, and the vdpbf16ps peak loop.
+// The AVX512-BF16 family: bf16 convs on the AVX-512 register tile (the head over pairs converted once), bf16
+// Winograd for the 3x3 expands, the AVX-512 pools and transpose, and the vdpbf16ps peak loop.
 #include <chrono>
 
 #include "kernels/x86/bf16.h"
 #include "kernels/x86/conv_impl.h"
+#include "kernels/x86/head_bf16_impl.h"
 #include "kernels/x86/isa_avx512bf16.h"
 #include "kernels/x86/kernel_table.h"
 #include "kernels/x86/layout_impl.h"
@@ -53,7 +54,7 @@ const KernelTable avx512bf16_kernels{"avx512bf16",
                                      bf16::pack,
                                      bf16::pack_winograd,
                                      conv_relu<Avx512Bf16>,
-                                     conv_relu_channel_sums<Avx512Bf16>,
+                                     conv_relu_channel_sums_avx512bf16,
                                      winograd_relu_avx512bf16,
                                      max_pool_3x3s2_ceil<Avx512Bf16, true>,
                                      max_pool_3x3s2_ceil<Avx512Bf16, false>,
