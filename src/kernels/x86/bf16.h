@@ -34,9 +34,9 @@ void conv_relu_channel_sums(const avx2::PackedConv& conv, const avx2::ConvIO& io
 void winograd_relu(const avx2::PackedWinograd& conv, const avx2::ConvIO& io, int64_t tile_begin, int64_t tile_end,
                    float* scratch);
 
-// The bf16 families' stem: a 1x1 conv over stacked windows of the fp32 image (stem_windows.h), so that each
-// pixel's window is one run of pairs (74 on 1.0's 7x7, 14 on 1.1's 3x3) instead of one odd run per kernel row
-// (7 x 11 pairs, 3 x 5), each converted to pairs on its own. stem_weight: [O, 3, K, K] to [O, K * K * 3, 1, 1],
+// The bf16 stem of squeezenet1_0 (plan.cpp: stem_windows): a 1x1 conv over stacked windows of the fp32 image
+// (stem_windows.h), so that each pixel's window is one run of 74 pairs instead of 7 odd kernel rows of 11 pairs,
+// each converted to pairs on its own. stem_weight: [O, 3, K, K] to [O, K * K * 3, 1, 1],
 // for pack_conv (stride 1) and pack. stack_windows: stacked rows [first_row, last_row), `out_row` floats apart
 // (at least width * kernel * 3), of an NHWC image of 3 floats a pixel; a conv reads the windows with
 // in_row = out_row and in_pixel = stride * kernel * 3. Kernels up to stem_windows::kMaxKernel.

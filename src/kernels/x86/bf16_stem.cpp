@@ -1,3 +1,5 @@
+#include <string>
+
 #include "kernels/x86/bf16.h"
 #include "kernels/x86/stem_windows.h"
 #include "squeezenet/error.h"

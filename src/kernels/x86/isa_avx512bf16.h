@@ -15,8 +15,9 @@ namespace squeezenet::x86 {
 
 // A type of its own, so that nothing instantiated for it is shared with the AVX-512F code.
 struct Avx512Bf16 : Avx512 {
-  // 0 < n <= 64 floats to n rounded bf16 in pairs, zero-filled to a multiple of 16 pairs: a short run (the
-  // stem's windows, 27 values on 1.1) converts one vector, not two.
+  // 0 < n <= 64 floats to n rounded bf16 in pairs, zero-filled to a multiple of 16 pairs: a run of 32 or fewer
+  // (an expand1x1 over a 16-channel squeeze, the last 32 of 96 channels, 1.0's 147-value stem windows' last 19)
+  // converts one vector, not two.
   static void to_pairs(const float* p, int n, uint32_t* out) {
     for (int h = 0; h < (n + 31) / 32; ++h) {
       const __m512 lo = load_first(p + 32 * h, n - 32 * h), hi = load_first(p + 32 * h + 16, n - 32 * h - 16);
