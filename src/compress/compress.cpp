@@ -56,11 +56,7 @@ WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, con
     if (auto d = options.density.find(c.name); d != options.density.end()) {
       if (!(d->second > 0.0 && d->second <= 1.0))
         throw Error("--density " + c.name + "=" + std::to_string(d->second) + ": must be in (0, 1]");
-      if (auto s = options.importance.find(c.name); s != options.importance.end()) {
-        prune_by_score(w, s->second, d->second);
-      } else {
-        prune_by_magnitude(w, d->second);
-      }
+      prune_by_magnitude(w, d->second);
     }
     if (auto b = options.bits.find(c.name); b != options.bits.end()) {
       const auto e = options.entropy_weight.find(c.name);

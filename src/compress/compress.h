@@ -11,7 +11,6 @@ namespace squeezenet {
 
 struct CompressOptions {
   std::map<std::string, double> density;  // per conv (state_dict prefix); absent: no pruning
-  std::map<std::string, Tensor> importance;  // per conv, per weight: what pruning keeps; absent: magnitude
   std::map<std::string, int> bits;        // per conv; absent: no sharing (the weights stay floats)
   std::map<std::string, double> entropy_weight;  // per conv; absent: plain k-means
   KmeansInit init = KmeansInit::linear;

@@ -4,27 +4,15 @@
 #include <cmath>
 #include <numeric>
 
-#include "squeezenet/error.h"
-
 namespace squeezenet {
 
 int64_t prune_by_magnitude(Tensor& w, double density) {
-  Tensor magnitude(w.shape());
-  for (int64_t i = 0; i < w.numel(); ++i) magnitude[i] = std::fabs(w[i]);
-  return prune_by_score(w, magnitude, density);
-}
-
-int64_t prune_by_score(Tensor& w, const Tensor& score, double density) {
-  if (score.shape() != w.shape()) throw Error("pruning scores: shape differs from the weights'");
   const int64_t n = w.numel();
   const auto keep = static_cast<int64_t>(std::llround(std::clamp(density, 0.0, 1.0) * static_cast<double>(n)));
   std::vector<int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  // Zeros last; other ties broken by magnitude and then position, so the same weights always give the same mask.
+  // Ties broken by position, so the same weights always give the same mask.
   auto larger = [&](int64_t a, int64_t b) {
-    const bool za = w[a] == 0.0f, zb = w[b] == 0.0f;
-    if (za != zb) return zb;
-    if (score[a] != score[b]) return score[a] > score[b];
     const float x = std::fabs(w[a]), y = std::fabs(w[b]);
     return x != y ? x > y : a < b;
   };

@@ -11,10 +11,6 @@ namespace squeezenet {
 // the pruned. Returns how many stay non-zero.
 int64_t prune_by_magnitude(Tensor& w, double density);
 
-// The same with another measure of what a weight is worth: keeps the round(density * numel) weights of highest
-// `score` (w's shape, >= 0), ties to the larger magnitude; zeros already there still count among the pruned.
-int64_t prune_by_score(Tensor& w, const Tensor& score, double density);
-
 // Per conv layer (state_dict prefix) densities shaped like the authors' compressed SqueezeNet v1.0 (conv1 and
 // the 1x1 convs dense, expand3x3 about 1/3, the final conv 1/5), scaled so the whole network keeps `global`.
 std::map<std::string, double> shaped_densities(const ModelConfig& config, double global);

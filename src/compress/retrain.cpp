@@ -230,24 +230,6 @@ void tune_weights(WeightFile& student, const TuningData& data, const RetrainOpti
   student.codebooks.clear();
 }
 
-std::map<std::string, Tensor> taylor_importance(const WeightFile& weights, const TuningData& data,
-                                                const RetrainOptions& options) {
-  Model model = trainable(weights);
-  std::map<std::string, Tensor> importance;
-  for (const ConvRef& c : conv_layers(model.config()))
-    importance.emplace(c.name, Tensor(model.parameter(c.name + ".weight").shape()));
-  RetrainOptions one = options;
-  one.epochs = 1;
-  run(model, data, one, [&](Gradients& grads) {
-    for (auto& [conv, score] : importance) {
-      const Tensor& w = model.parameter(conv + ".weight");
-      const Tensor& g = grads.at(conv + ".weight");
-      for (int64_t i = 0; i < w.numel(); ++i) score[i] += std::fabs(w[i] * g[i]);
-    }
-  }, nullptr);
-  return importance;
-}
-
 void tune_centroids(WeightFile& student, const TuningData& data, const RetrainOptions& options,
                     const RetrainProgress& progress, const CodeTuning* codes) {
   Model model = trainable(student);

@@ -71,13 +71,6 @@ using RetrainProgress = std::function<void(int, double)>;
 void tune_weights(WeightFile& student, const TuningData& data, const RetrainOptions& options,
                   const RetrainProgress& progress);
 
-// First-order Taylor importance of every conv weight (Molchanov et al., 2017): |w x dL/dw| summed over the
-// batches of one epoch of `data` (epoch number options.first_epoch), L the retraining loss. Pruning the weights of
-// least importance changes that loss least to first order, whatever their magnitude: a weight large on ImageNet
-// that feeds a channel the task's head hardly reads goes before a small one on the task's path. Keyed by conv.
-std::map<std::string, Tensor> taylor_importance(const WeightFile& weights, const TuningData& data,
-                                                const RetrainOptions& options);
-
 // Lets codes change during centroid fine-tuning (quantization-aware training with a learned codebook): every
 // non-zero weight keeps a float shadow, which follows its centroid's moves and, by Adam at `lr` on its own
 // gradient (straight through the rounding), drifts from it; every `every` steps the shadows are re-assigned to

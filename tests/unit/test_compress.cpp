@@ -54,33 +54,6 @@ TEST(Prune, KeepsTheLargestMagnitudesAndCountsExistingZerosAsPruned) {
   EXPECT_EQ(prune_by_magnitude(sparse, 1.0), nonzeros(before));  // density 1 prunes nothing new
 }
 
-TEST(Prune, ByScoreKeepsTheHighestScoresAndNeverRevivesAZero) {
-  Tensor w = test::random_tensor({6, 4, 3, 3}, 4);
-  const Tensor score = test::random_tensor(w.shape(), 5);
-  Tensor s = score;
-  for (int64_t i = 0; i < s.numel(); ++i) s[i] = std::fabs(s[i]);
-  for (int64_t i = 0; i < w.numel(); i += 3) {
-    w[i] = 0.0f;
-    s[i] = 1e9f;  // an existing zero stays pruned, however high its score
-  }
-  const Tensor before = w;
-  const int64_t kept = prune_by_score(w, s, 0.4);
-  EXPECT_EQ(kept, std::llround(0.4 * w.numel()));
-  float lowest_kept = 1e9f, highest_pruned = 0.0f;
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    if (before[i] == 0.0f) {
-      ASSERT_EQ(w[i], 0.0f) << i;
-    } else if (w[i] != 0.0f) {
-      EXPECT_EQ(w[i], before[i]);
-      lowest_kept = std::min(lowest_kept, s[i]);
-    } else {
-      highest_pruned = std::max(highest_pruned, s[i]);
-    }
-  }
-  EXPECT_GT(lowest_kept, highest_pruned);
-  test::expect_error([&] { prune_by_score(w, Tensor({3}), 0.5); }, {"shape"});
-}
-
 TEST(Prune, ShapedDensitiesMeetTheGlobalTarget) {
   for (Arch arch : {Arch::squeezenet1_0, Arch::squeezenet1_1}) {
     ModelConfig c;
@@ -448,39 +421,6 @@ TEST(Retrain, AugmentedCentroidTuningKeepsZerosAndCodes) {
   EXPECT_GT(moved, 0);
 }
 
-TEST(Retrain, TaylorImportanceIsZeroOnPrunedWeightsAndPrunesOtherWeightsThanMagnitude) {
-  ModelConfig c;
-  c.num_classes = 10;
-  const Model teacher(c, 3);
-  CompressOptions o;
-  o.density = shaped_densities(c, 0.6);
-  const WeightFile pruned = compress_weights(teacher.to_weights("torchvision"), c, o);
-  std::vector<LabelledImage> images = sample_images(2);
-  const AugmentedTuning set = make_augmented_tuning(teacher, images, true, 2, Preset::torchvision, 1);
-  const auto importance = taylor_importance(pruned, set, RetrainOptions{});
-  ASSERT_EQ(importance.size(), conv_layers(c).size());
-  o.density = shaped_densities(c, 0.3);
-  CompressOptions by_taylor = o;
-  by_taylor.importance = importance;
-  const WeightFile m = compress_weights(pruned, c, o), t = compress_weights(pruned, c, by_taylor);
-  int64_t differ = 0;
-  for (const auto& [conv, score] : importance) {
-    const Tensor& w = pruned.tensors.at(conv + ".weight");
-    int64_t positive = 0;
-    for (int64_t i = 0; i < w.numel(); ++i) {
-      ASSERT_GE(score[i], 0.0f);
-      if (w[i] == 0.0f) {
-        ASSERT_EQ(score[i], 0.0f) << conv << " " << i;
-      }
-      positive += score[i] > 0.0f;
-      differ += (m.tensors.at(conv + ".weight")[i] == 0.0f) != (t.tensors.at(conv + ".weight")[i] == 0.0f);
-    }
-    EXPECT_GT(positive, 0) << conv;
-    EXPECT_EQ(nonzeros(t.tensors.at(conv + ".weight")), nonzeros(m.tensors.at(conv + ".weight"))) << conv;
-  }
-  EXPECT_GT(differ, 0);
-}
-
 TEST(Sweep, MeasuresEveryLayerAtEveryDensityAndProposesWithinTheTolerance) {
   const std::string dir = test::data_dir() + "/imagenet-sample-1000";
   ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
@@ -588,9 +528,6 @@ TEST(CompressCli, TeacherAndAugmentedTuning) {
   r = test::run_cli("compress -w '" + tv11 + "' --augment --out '" + out + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--augment needs --tune"), std::string::npos) << r.output;
-  r = test::run_cli("compress -w '" + tv11 + "' --density 0.5 --prune-by taylor --out '" + out + "'");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("--prune-by taylor needs --tune"), std::string::npos) << r.output;
 
   r = test::run_cli("compress -w '" + tv11 + "' --teacher '" + tv11 + "'" + tune +
                     " --augment --density 0.5 --prune-epochs 1 --epochs 0 --batch 2 --out '" + out + "'");
@@ -600,7 +537,6 @@ TEST(CompressCli, TeacherAndAugmentedTuning) {
   r = test::run_cli("compress --help");
   EXPECT_NE(r.output.find("--augment"), std::string::npos);
   EXPECT_NE(r.output.find("--teacher"), std::string::npos);
-  EXPECT_NE(r.output.find("--prune-by"), std::string::npos);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ void register_compress(CLI::App& app) {
       "Without --density nothing is pruned (zeros already there stay zeros); without --bits nothing is shared,\n"
       "and a layer with at most 255 distinct values is coded losslessly with those values as its codebook.");
   struct Opts {
-    std::string weights, out, bits, density, init = "linear", tune, entropy_weight, teacher, prune_by = "magnitude";
+    std::string weights, out, bits, density, init = "linear", tune, entropy_weight, teacher;
     bool half = false, sweep = false, augment = false;
     std::vector<double> sweep_densities{0.8, 0.6, 0.4, 0.3, 0.2};
     double tolerance = 0.01;
@@ -51,10 +51,6 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--density", o->density,
                   "Fraction of weights kept: a global target (0.33) spread over layers like the authors' file "
                   "(dense 1x1s and conv1, expand3x3 ~1/3, final conv ~1/5), and/or per layer (features.3.squeeze=0.5,...)");
-  cmd->add_option("--prune-by", o->prune_by,
-                  "What pruning keeps: magnitude (the largest |w|) | taylor (the largest |w x dL/dw| summed over one "
-                  "epoch of the --tune images, L the retraining loss: the weights the task uses, whatever their size)")
-      ->capture_default_str()->check(CLI::IsMember({"magnitude", "taylor"}));
   cmd->add_option("--init", o->init, "k-means start: linear | density | forgy | kmeans++")->capture_default_str();
   cmd->add_option("--entropy-weight", o->entropy_weight,
                   "Entropy-constrained k-means: each weight goes to the centroid minimising squared error + W x "
@@ -138,7 +134,6 @@ void register_compress(CLI::App& app) {
     if (o->sweep && o->tune.empty()) throw Error("--sweep needs --tune DIR: the images it measures accuracy on");
     if (o->augment && o->tune.empty()) throw Error("--augment needs --tune DIR: the images it crops");
     if (!o->teacher.empty() && o->tune.empty()) throw Error("--teacher needs --tune DIR: the images it labels");
-    if (o->prune_by == "taylor" && o->tune.empty()) throw Error("--prune-by taylor needs --tune DIR: the images it scores on");
     std::optional<Model> other_teacher;
     if (!o->teacher.empty()) other_teacher = load_teacher(o->teacher, config);
     const Model& teacher = other_teacher ? *other_teacher : model;
@@ -178,17 +173,15 @@ void register_compress(CLI::App& app) {
       std::printf("--density %s\n", proposal.c_str());
       std::fflush(stdout);
     }
-    std::optional<TuningData> data;
-    if (set || augmented) data = augmented ? TuningData(*augmented) : TuningData(*set);
-    RetrainOptions ro;
-    ro.temperature = o->temperature;
-    ro.label_weight = o->label_weight;
     // Pruning first and sharing second, so that masked fine-tuning can run between them.
     CompressOptions prune_only, share_only = options;
     prune_only.density = std::move(share_only.density);
-    if (o->prune_by == "taylor" && !prune_only.density.empty()) prune_only.importance = taylor_importance(base, *data, ro);
     WeightFile out = compress_weights(base, config, prune_only);
-    if (data) {
+    if (!o->tune.empty()) {
+      const TuningData data = augmented ? TuningData(*augmented) : TuningData(*set);
+      RetrainOptions ro;
+      ro.temperature = o->temperature;
+      ro.label_weight = o->label_weight;
       auto report = [](const char* what) {
         return [what](int epoch, double loss) {
           std::printf("%s epoch %d: loss %.4f\n", what, epoch + 1, loss);
@@ -197,7 +190,7 @@ void register_compress(CLI::App& app) {
       };
       ro.epochs = o->prune_epochs < 0 ? o->epochs : o->prune_epochs;
       ro.lr = o->prune_lr;
-      if (!options.density.empty() && ro.epochs > 0) tune_weights(out, *data, ro, report("masked fine-tuning"));
+      if (!options.density.empty() && ro.epochs > 0) tune_weights(out, data, ro, report("masked fine-tuning"));
       ro.first_epoch = ro.epochs;
       CodeTuning codes;
       codes.every = o->reassign_every;
@@ -208,7 +201,7 @@ void register_compress(CLI::App& app) {
       out = compress_weights(out, config, share_only);
       ro.epochs = o->epochs;
       ro.lr = o->lr;
-      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, *data, ro, report("centroid tuning"), &codes);
+      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, data, ro, report("centroid tuning"), &codes);
       if (o->half) round_to_half(out, config);
     } else {
       out = compress_weights(out, config, share_only);
