@@ -24,12 +24,12 @@ fires() {  # the Fires' density
   echo "$d"
 }
 steps=()
-for d in ${STEPS:-0.6 0.4 0.27 0.18 0.135}; do steps+=("$(fires "$d")"); done
+for d in ${STEPS:-0.5 0.3 0.2 0.135}; do steps+=("$(fires "$d")"); done
 bits="${BITS:-4}"
 eval_args=("$data/hymenoptera_data/val")
 # The dense model teaches every step (not the step before, which has lost accuracy already), on crops drawn anew
 # every epoch, so that 244 images are not learnt by heart.
 tune_args=(--tune "$data/hymenoptera_data/train" --augment --teacher "$weights" ${TUNE_ARGS:-})
-prune_args=(--prune-epochs "${PRUNE_EPOCHS:-4}" --prune-lr "${PRUNE_LR:-5e-5}")
+prune_args=(--prune-epochs "${PRUNE_EPOCHS:-6}" --prune-lr "${PRUNE_LR:-2e-4}")
 share_args=(--epochs "${EPOCHS:-4}" --lr "${LR:-1e-4}")
 run_stages
