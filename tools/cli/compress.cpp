@@ -23,7 +23,7 @@ Model load_teacher(const std::string& path, const ModelConfig& student) {
   if (c.arch != student.arch || c.num_classes != student.num_classes)
     throw Error(path + ": a teacher must be " + arch_name(student.arch) + " with " +
                 std::to_string(student.num_classes) + " classes like --weights; it is " + arch_name(c.arch) +
-                " with " + std::to_string(c.num_classes));
+                " with " + std::to_string(c.num_classes) + " classes");
   return teacher;
 }
 }  // namespace
@@ -65,9 +65,10 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the random k-means starts and of --augment's crops")->capture_default_str();
   cmd->add_option("--tune", o->tune,
                   "Retrain on these images: after pruning, every surviving weight (masked fine-tuning); after "
-                  "sharing, the centroids. The loss is distillation from the uncompressed model's outputs, mixed "
-                  "with cross-entropy where DIR is labelled (class subfolders or wnid file names); a flat folder "
-                  "of other images is distilled only. The images are held in memory (0.6 MB each)");
+                  "sharing, the centroids. The loss is distillation from the uncompressed model's (or --teacher's) "
+                  "outputs, mixed with cross-entropy where DIR is labelled (class subfolders or wnid file names); a "
+                  "flat folder of other images is distilled only. Without --augment the images are held in memory "
+                  "(0.6 MB each)");
   cmd->add_flag("--augment", o->augment,
                 "Retrain on new crops every epoch: each tuning image a RandomResizedCrop + horizontal flip drawn per "
                 "(--seed, epoch, image), decoded on worker threads batch by batch (nothing held in memory), the "
