@@ -43,8 +43,8 @@ run_stages() {
     evaluate pruning "$i" "$dir/pruned-$i.sqz"
     "$cli" compress -w "$weights" --out "$dir/pruned-shared-$i.sqz" --density "$d" --bits "$bits" --fp16 > /dev/null
     evaluate sharing "$i" "$dir/pruned-shared-$i.sqz"
-    # Each step starts from the one before, which is also its teacher, so that no step has to recover from a
-    # large cut on a few hundred images.
+    # Each step starts from the one before, which is also its teacher unless tune_args names a --teacher, so that
+    # no step has to recover from a large cut on a few hundred images.
     [ -f "$dir/retrained-$i.sqz" ] || "$cli" compress -w "$from" --out "$dir/retrained-$i.sqz" --density "$d" \
       "${tune_args[@]}" "${prune_args[@]}" --epochs 0 >&2
     from="$dir/retrained-$i.sqz"

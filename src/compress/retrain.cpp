@@ -75,20 +75,48 @@ Model trainable(const WeightFile& student) {
   return model;
 }
 
-// Epochs over the set; after each batch's backward `update` applies the gradients to `model`.
-void run(Model& model, const TuningSet& set, const RetrainOptions& o, const std::function<void(Gradients&)>& update,
+// Calls `train` on every batch of epoch `epoch` with the images, the teacher's logits on them and the labels
+// (null where distilled only); returns the number of images.
+int64_t for_each_batch(const TuningData& data, int epoch,
+                       const std::function<void(const Tensor&, const Tensor&, const std::vector<int>*)>& train) {
+  if (data.fixed) {
+    const TuningSet& set = *data.fixed;
+    for (std::size_t b = 0; b < set.images.size(); ++b)
+      train(set.images[b], set.teacher[b], set.labels.empty() ? nullptr : &set.labels[b]);
+    return set.count;
+  }
+  const AugmentedTuning& a = *data.augmented;
+  train::LoaderOptions lo;
+  lo.batch_size = a.batch_size;
+  lo.preset = a.preset;
+  lo.seed = a.seed;
+  train::BatchLoader loader(a.folder, lo);
+  loader.start_epoch(epoch);
+  int64_t count = 0;
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    const train::Batch batch = loader.next();
+    if (!batch.errors.empty()) throw Error(batch.errors.front());
+    count += batch.images.dim(0);
+    train(batch.images, a.teacher->forward(batch.images), a.labelled ? &batch.labels : nullptr);
+  }
+  return count;
+}
+
+// Epochs over the data; after each batch's backward `update` applies the gradients to `model`.
+void run(Model& model, const TuningData& data, const RetrainOptions& o, const std::function<void(Gradients&)>& update,
          const RetrainProgress& progress) {
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     double loss = 0;
-    for (std::size_t b = 0; b < set.images.size(); ++b) {
+    const int64_t count = for_each_batch(data, o.first_epoch + epoch, [&](const Tensor& images, const Tensor& teacher,
+                                                                          const std::vector<int>* labels) {
       Backprop bp(model);
-      const Tensor logits = bp.forward(set.images[b], true);
-      const Tensor grad = loss_grad(logits, set.teacher[b], set.labels.empty() ? nullptr : &set.labels[b], o, loss);
+      const Tensor logits = bp.forward(images, true);
+      const Tensor grad = loss_grad(logits, teacher, labels, o, loss);
       Gradients grads = zero_gradients(model);
       bp.backward(grad, grads);
       update(grads);
-    }
-    if (progress) progress(epoch, set.count ? loss / static_cast<double>(set.count) : 0.0);
+    });
+    if (progress) progress(epoch, count ? loss / static_cast<double>(count) : 0.0);
   }
 }
 
@@ -145,11 +173,18 @@ LabelledFolder scan_tuning_folder(const std::string& dir) {
   return out;
 }
 
+namespace {
+bool uses_labels(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled) {
+  for (const LabelledImage& image : images) labelled &= image.label >= 0 && image.label < teacher.config().num_classes;
+  return labelled;
+}
+}  // namespace
+
 TuningSet make_tuning_set(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled,
                           int batch_size, Preset preset) {
   LabelledFolder folder;
   folder.images = images;
-  for (const LabelledImage& image : images) labelled &= image.label >= 0 && image.label < teacher.config().num_classes;
+  labelled = uses_labels(teacher, images, labelled);
   train::LoaderOptions lo;
   lo.batch_size = batch_size;
   lo.augment = false;
@@ -168,13 +203,26 @@ TuningSet make_tuning_set(const Model& teacher, const std::vector<LabelledImage>
   return set;
 }
 
-void tune_weights(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
+AugmentedTuning make_augmented_tuning(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled,
+                                      int batch_size, Preset preset, uint64_t seed) {
+  if (images.empty()) throw Error("no images to tune on");
+  AugmentedTuning a;
+  a.folder.images = images;
+  a.teacher = &teacher;
+  a.labelled = uses_labels(teacher, images, labelled);
+  a.batch_size = batch_size;
+  a.preset = preset;
+  a.seed = seed;
+  return a;
+}
+
+void tune_weights(WeightFile& student, const TuningData& data, const RetrainOptions& options,
                   const RetrainProgress& progress) {
   Model model = trainable(student);
   std::vector<std::string> weights;
   for (const ConvRef& c : conv_layers(model.config())) weights.push_back(c.name + ".weight");
   ParameterGroup w(model, weights, true), b(model, bias_names(model), false);
-  run(model, set, options, [&](Gradients& g) {
+  run(model, data, options, [&](Gradients& g) {
     w.step(model, g, options.lr);
     b.step(model, g, options.lr);
   }, progress);
@@ -182,7 +230,7 @@ void tune_weights(WeightFile& student, const TuningSet& set, const RetrainOption
   student.codebooks.clear();
 }
 
-void tune_centroids(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
+void tune_centroids(WeightFile& student, const TuningData& data, const RetrainOptions& options,
                     const RetrainProgress& progress, const CodeTuning* codes) {
   Model model = trainable(student);
   const bool reassign = codes && codes->every > 0 && codes->shadow;
@@ -207,7 +255,7 @@ void tune_centroids(WeightFile& student, const TuningSet& set, const RetrainOpti
   }
   ParameterGroup b(model, bias_names(model), false);
   int64_t steps = 0;
-  run(model, set, options, [&](Gradients& grads) {
+  run(model, data, options, [&](Gradients& grads) {
     ++steps;
     for (Shared& l : layers) {
       std::vector<float>& codebook = student.codebooks.at(l.weight);

@@ -1,7 +1,7 @@
 #pragma once
 // Retraining after pruning (masked fine-tuning) and after weight sharing (centroid fine-tuning). The loss is
-// distillation from the uncompressed model's outputs, so that any images of the user's domain serve, mixed
-// with cross-entropy on the labels where the images have them.
+// distillation from a teacher's outputs (the uncompressed model, or any model of the same architecture), so that
+// any images of the user's domain serve, mixed with cross-entropy on the labels where the images have them.
 #include <functional>
 #include <map>
 #include <string>
@@ -31,8 +31,33 @@ LabelledFolder scan_tuning_folder(const std::string& dir);
 TuningSet make_tuning_set(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled,
                           int batch_size, Preset preset);
 
+// The tuning images drawn anew every epoch, so that a few hundred images do not get learnt by heart: each one a
+// RandomResizedCrop + horizontal flip fixed by (seed, epoch, image), decoded on the loader's worker threads while
+// the previous batch trains, in an order shuffled per epoch. The teacher's logits are computed on the same crops
+// (teacher and student see one input), and no batch is held once it has trained. The teacher must outlive it.
+struct AugmentedTuning {
+  LabelledFolder folder;
+  const Model* teacher = nullptr;
+  bool labelled = false;  // as for make_tuning_set
+  int batch_size = 25;
+  Preset preset = Preset::torchvision;
+  uint64_t seed = 0;
+};
+
+AugmentedTuning make_augmented_tuning(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled,
+                                      int batch_size, Preset preset, uint64_t seed);
+
+// What retraining trains on: a fixed set, or augmented crops. Either converts to it, so callers pass the set.
+struct TuningData {
+  const TuningSet* fixed = nullptr;
+  const AugmentedTuning* augmented = nullptr;
+  TuningData(const TuningSet& set) : fixed(&set) {}
+  TuningData(const AugmentedTuning& set) : augmented(&set) {}
+};
+
 struct RetrainOptions {
   int epochs = 2;
+  int first_epoch = 0;        // the augmentation's epoch number of the first epoch, so a later stage sees new crops
   double lr = 1e-4;           // Adam, for the trained weights (or centroids) and the biases
   double temperature = 1.0;   // of the distillation softmax; its loss is scaled by T^2 (Hinton et al.)
   double label_weight = 0.5;  // share of the cross-entropy in the loss where there are labels
@@ -43,7 +68,7 @@ using RetrainProgress = std::function<void(int, double)>;
 
 // Masked fine-tuning: every non-zero weight of every conv, and every bias, trains; zeros (pruned weights)
 // stay exactly zero and no surviving weight becomes zero. Call it before sharing: it drops the codebooks.
-void tune_weights(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
+void tune_weights(WeightFile& student, const TuningData& data, const RetrainOptions& options,
                   const RetrainProgress& progress);
 
 // Lets codes change during centroid fine-tuning (quantization-aware training with a learned codebook): every
@@ -61,7 +86,7 @@ struct CodeTuning {
 // move by Adam on the sum of the gradients of the weights that use them, the biases by theirs. Without
 // `codes` (or with codes->every = 0) codes never change, so every layer keeps its number of distinct values;
 // with it they may, and entries left unused are dropped at the end. Pruned weights stay exactly zero either way.
-void tune_centroids(WeightFile& student, const TuningSet& set, const RetrainOptions& options,
+void tune_centroids(WeightFile& student, const TuningData& data, const RetrainOptions& options,
                     const RetrainProgress& progress, const CodeTuning* codes = nullptr);
 
 }  // namespace squeezenet

@@ -1,6 +1,7 @@
 // Deep Compression's stages: magnitude pruning, k-means weight sharing and the compress command.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -348,6 +349,78 @@ TEST(Retrain, MaskedFineTuningMovesSurvivorsAndKeepsPrunedWeightsZero) {
   EXPECT_TRUE(make_tuning_set(teacher, images, true, 4, Preset::torchvision).labels.empty());
 }
 
+// The first `n` images of the ImageNet sample, unlabelled.
+std::vector<LabelledImage> sample_images(std::size_t n) {
+  std::vector<LabelledImage> images = scan_labelled_folder(test::data_dir() + "/imagenet-sample-1000").images;
+  images.resize(n);
+  return images;
+}
+
+bool same_tensors(const WeightFile& a, const WeightFile& b) {
+  for (const auto& [name, t] : a.tensors)
+    if (max_abs_diff(t, b.tensors.at(name)) != 0.0f) return false;
+  return true;
+}
+
+TEST(Retrain, AugmentedTuningIsReproducibleBySeedAndDiffersFromCentreCrops) {
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 3);
+  CompressOptions o;
+  o.density = shaped_densities(c, 0.4);
+  const WeightFile pruned = compress_weights(teacher.to_weights("torchvision"), c, o);
+  const std::vector<LabelledImage> images = sample_images(4);
+  RetrainOptions ro;
+  ro.epochs = 1;
+  ro.lr = 1e-3;
+  auto tuned = [&](const TuningData& data) {
+    WeightFile w = pruned;
+    tune_weights(w, data, ro, nullptr);
+    return w;
+  };
+  const AugmentedTuning seven = make_augmented_tuning(teacher, images, false, 2, Preset::torchvision, 7);
+  const WeightFile a = tuned(seven), again = tuned(seven);
+  EXPECT_TRUE(same_tensors(a, again));
+  EXPECT_FALSE(same_tensors(a, tuned(make_augmented_tuning(teacher, images, false, 2, Preset::torchvision, 8))));
+  EXPECT_FALSE(same_tensors(a, tuned(make_tuning_set(teacher, images, false, 2, Preset::torchvision))));
+  ro.first_epoch = 1;  // a later stage's crops
+  EXPECT_FALSE(same_tensors(a, tuned(seven)));
+  for (const ConvRef& conv : conv_layers(c)) {
+    const Tensor& w = a.tensors.at(conv.name + ".weight");
+    const Tensor& w0 = pruned.tensors.at(conv.name + ".weight");
+    for (int64_t i = 0; i < w.numel(); ++i) ASSERT_EQ(w[i] == 0.0f, w0[i] == 0.0f) << conv.name << " " << i;
+  }
+}
+
+TEST(Retrain, AugmentedCentroidTuningKeepsZerosAndCodes) {
+  ModelConfig c;
+  c.num_classes = 10;
+  const Model teacher(c, 3);
+  CompressOptions o;
+  o.density = shaped_densities(c, 0.4);
+  for (const ConvRef& conv : conv_layers(c)) o.bits[conv.name] = 3;
+  WeightFile student = compress_weights(teacher.to_weights("torchvision"), c, o);
+  const WeightFile before = student;
+  RetrainOptions ro;
+  ro.epochs = 1;
+  ro.lr = 1e-3;
+  std::vector<double> losses;
+  const AugmentedTuning set = make_augmented_tuning(teacher, sample_images(3), true, 2, Preset::torchvision, 1);
+  EXPECT_TRUE(set.labelled);  // the sample's first three images are classes 0, 1 and 2
+  tune_centroids(student, set, ro, [&](int, double loss) { losses.push_back(loss); });
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_TRUE(std::isfinite(losses[0]) && losses[0] > 0);
+  int moved = 0;
+  for (const auto& [name, codebook] : student.codebooks) {
+    const std::vector<float>& cb0 = before.codebooks.at(name);
+    const Tensor& w = student.tensors.at(name);
+    const std::vector<uint8_t> codes = codes_for(w, codebook), codes0 = codes_for(before.tensors.at(name), cb0);
+    EXPECT_EQ(codes, codes0) << name;  // code 0 is a pruned weight
+    for (std::size_t k = 1; k < codebook.size(); ++k) moved += codebook[k] != cb0[k];
+  }
+  EXPECT_GT(moved, 0);
+}
+
 TEST(Sweep, MeasuresEveryLayerAtEveryDensityAndProposesWithinTheTolerance) {
   const std::string dir = test::data_dir() + "/imagenet-sample-1000";
   ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
@@ -435,6 +508,35 @@ TEST(CompressCli, SharesPrunesAndRefusesUnknownLayers) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("entropy"), std::string::npos);
   EXPECT_NE(r.output.find("classifier.1"), std::string::npos);
+}
+
+TEST(CompressCli, TeacherAndAugmentedTuning) {
+  const std::string data = test::data_dir();
+  const std::string tv11 = data + "/pnnx-ncnn-torchvision-squeezenet1.1-fp16/squeezenet_v1.1.ncnn.param";
+  const std::string dc10 = data + "/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net";
+  ASSERT_TRUE(std::filesystem::exists(tv11)) << tv11;
+  test::TempDir dir;
+  for (const char* name : {"a.jpg", "b.jpg"})
+    std::filesystem::copy_file(data + "/imagenet-sample-1000/n01440764_tench.JPEG", dir.file(name));
+  const std::string tune = " --tune '" + dir.path().string() + "'", out = dir.file("x.sqz");
+  auto r = test::run_cli("compress -w '" + tv11 + "' --teacher '" + dc10 + "'" + tune + " --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("squeezenet1_1 with 1000 classes like --weights; it is squeezenet1_0"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  r = test::run_cli("compress -w '" + tv11 + "' --augment --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--augment needs --tune"), std::string::npos) << r.output;
+
+  r = test::run_cli("compress -w '" + tv11 + "' --teacher '" + tv11 + "'" + tune +
+                    " --augment --density 0.5 --prune-epochs 1 --epochs 0 --batch 2 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(distilled, augmented, taught by"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("masked fine-tuning epoch 1"), std::string::npos) << r.output;
+  r = test::run_cli("compress --help");
+  EXPECT_NE(r.output.find("--augment"), std::string::npos);
+  EXPECT_NE(r.output.find("--teacher"), std::string::npos);
 }
 
 }  // namespace

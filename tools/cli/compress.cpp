@@ -15,6 +15,18 @@
 #include "util/io.h"
 
 namespace squeezenet::cli {
+namespace {
+// The --teacher model, which must compute the student's function: the same architecture and classes.
+Model load_teacher(const std::string& path, const ModelConfig& student) {
+  Model teacher = Model::from_weights(load_weights(path), path);
+  const ModelConfig& c = teacher.config();
+  if (c.arch != student.arch || c.num_classes != student.num_classes)
+    throw Error(path + ": a teacher must be " + arch_name(student.arch) + " with " +
+                std::to_string(student.num_classes) + " classes like --weights; it is " + arch_name(c.arch) +
+                " with " + std::to_string(c.num_classes) + " classes");
+  return teacher;
+}
+}  // namespace
 
 void register_compress(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -23,8 +35,8 @@ void register_compress(CLI::App& app) {
       "Without --density nothing is pruned (zeros already there stay zeros); without --bits nothing is shared,\n"
       "and a layer with at most 255 distinct values is coded losslessly with those values as its codebook.");
   struct Opts {
-    std::string weights, out, bits, density, init = "linear", tune, entropy_weight;
-    bool half = false, sweep = false;
+    std::string weights, out, bits, density, init = "linear", tune, entropy_weight, teacher;
+    bool half = false, sweep = false, augment = false;
     std::vector<double> sweep_densities{0.8, 0.6, 0.4, 0.3, 0.2};
     double tolerance = 0.01;
     uint64_t seed = 1;
@@ -50,12 +62,21 @@ void register_compress(CLI::App& app) {
                   "weights of their clusters (0: plain squared error)")
       ->capture_default_str()->check(CLI::Range(0.0, 8.0));
   cmd->add_flag("--fp16", o->half, "Round codebooks and biases to float16");
-  cmd->add_option("--seed", o->seed, "Seed of the random k-means starts")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the random k-means starts and of --augment's crops")->capture_default_str();
   cmd->add_option("--tune", o->tune,
                   "Retrain on these images: after pruning, every surviving weight (masked fine-tuning); after "
-                  "sharing, the centroids. The loss is distillation from the uncompressed model's outputs, mixed "
-                  "with cross-entropy where DIR is labelled (class subfolders or wnid file names); a flat folder "
-                  "of other images is distilled only. The images are held in memory (0.6 MB each)");
+                  "sharing, the centroids. The loss is distillation from the uncompressed model's (or --teacher's) "
+                  "outputs, mixed with cross-entropy where DIR is labelled (class subfolders or wnid file names); a "
+                  "flat folder of other images is distilled only. Without --augment the images are held in memory "
+                  "(0.6 MB each)");
+  cmd->add_flag("--augment", o->augment,
+                "Retrain on new crops every epoch: each tuning image a RandomResizedCrop + horizontal flip drawn per "
+                "(--seed, epoch, image), decoded on worker threads batch by batch (nothing held in memory), the "
+                "teacher's outputs computed on the same crops. Without it every epoch sees the same centre crops");
+  cmd->add_option("--teacher", o->teacher,
+                  "Weights (any format --weights takes, same architecture and classes) whose outputs are the "
+                  "distillation target, instead of the uncompressed --weights: in a gradual pruning, the dense "
+                  "model can teach every step");
   cmd->add_option("--tune-every", o->tune_every,
                   "Tune on every k-th image of the sorted folder, from the first (2: the even positions)")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
@@ -112,16 +133,25 @@ void register_compress(CLI::App& app) {
     options.magnitude_power = o->magnitude_power;
     options.seed = o->seed;
     if (o->sweep && o->tune.empty()) throw Error("--sweep needs --tune DIR: the images it measures accuracy on");
-    std::optional<TuningSet> set;
+    if (o->augment && o->tune.empty()) throw Error("--augment needs --tune DIR: the images it crops");
+    if (!o->teacher.empty() && o->tune.empty()) throw Error("--teacher needs --tune DIR: the images it labels");
+    std::optional<Model> other_teacher;
+    if (!o->teacher.empty()) other_teacher = load_teacher(o->teacher, config);
+    const Model& teacher = other_teacher ? *other_teacher : model;
+    std::optional<TuningSet> set;  // centre crops: the sweep's, and retraining's without --augment
+    std::optional<AugmentedTuning> augmented;
     if (!o->tune.empty()) {
       const LabelledFolder folder = scan_tuning_folder(o->tune);
       std::vector<LabelledImage> images;
       for (std::size_t i = 0; i < folder.images.size(); i += static_cast<std::size_t>(o->tune_every))
         images.push_back(folder.images[i]);
       const Preset preset = parse_preset(in.metadata.count("preset") ? in.metadata["preset"] : "torchvision");
-      set = make_tuning_set(model, images, true, o->batch, preset);
-      std::printf("tuning on %zu images of %s (%s)\n", images.size(), o->tune.c_str(),
-                  set->labels.empty() || o->label_weight == 0 ? "distilled" : "labelled + distilled");
+      if (!o->augment || o->sweep) set = make_tuning_set(teacher, images, true, o->batch, preset);
+      if (o->augment) augmented = make_augmented_tuning(teacher, images, true, o->batch, preset, o->seed);
+      const bool labelled = augmented ? augmented->labelled : !set->labels.empty();
+      std::printf("tuning on %zu images of %s (%s%s, taught by %s)\n", images.size(), o->tune.c_str(),
+                  !labelled || o->label_weight == 0 ? "distilled" : "labelled + distilled",
+                  o->augment ? ", augmented" : "", o->teacher.empty() ? o->weights.c_str() : o->teacher.c_str());
     }
     if (o->sweep) {
       double baseline = 0;
@@ -148,7 +178,8 @@ void register_compress(CLI::App& app) {
     CompressOptions prune_only, share_only = options;
     prune_only.density = std::move(share_only.density);
     WeightFile out = compress_weights(base, config, prune_only);
-    if (set) {
+    if (!o->tune.empty()) {
+      const TuningData data = augmented ? TuningData(*augmented) : TuningData(*set);
       RetrainOptions ro;
       ro.temperature = o->temperature;
       ro.label_weight = o->label_weight;
@@ -160,7 +191,8 @@ void register_compress(CLI::App& app) {
       };
       ro.epochs = o->prune_epochs < 0 ? o->epochs : o->prune_epochs;
       ro.lr = o->prune_lr;
-      if (!options.density.empty() && ro.epochs > 0) tune_weights(out, *set, ro, report("masked fine-tuning"));
+      if (!options.density.empty() && ro.epochs > 0) tune_weights(out, data, ro, report("masked fine-tuning"));
+      ro.first_epoch = ro.epochs;
       CodeTuning codes;
       codes.every = o->reassign_every;
       codes.lr = o->shadow_lr;
@@ -170,7 +202,7 @@ void register_compress(CLI::App& app) {
       out = compress_weights(out, config, share_only);
       ro.epochs = o->epochs;
       ro.lr = o->lr;
-      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, *set, ro, report("centroid tuning"), &codes);
+      if (!out.codebooks.empty() && ro.epochs > 0) tune_centroids(out, data, ro, report("centroid tuning"), &codes);
       if (o->half) round_to_half(out, config);
     } else {
       out = compress_weights(out, config, share_only);
