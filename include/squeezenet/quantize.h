@@ -75,7 +75,8 @@ struct QuantizedModel {
 };
 
 // Quantizes the weights (GPTQ, bias-corrected) and calibrates the activation scales on `images` ([N, 3, H, W] batches, preprocessed
-// as the model expects) with the fp32 reference forward. Throws Error when there are no images.
+// as the model expects) with the fp32 reference forward; `fitting` says which inputs the weights and biases are fitted to
+// (the int8 reference forward's, as far as it is built, when sequential). Throws Error when there are no images.
 // The convs named in `keep_fp32` (as conv_layers names them) stay fp32; an unknown name throws Error.
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
                         const std::vector<std::string>& keep_fp32 = {}, Fitting fitting = Fitting::sequential);
