@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Int8 against fp32 on the 1000-image ImageNet sample, for every real weights file in ../shared/data: each is
 # quantized with `squeezenet quantize`, calibrated on hymenoptera_data/train (images not in the sample), then
-# both precisions are evaluated and compared image by image. Prints a Markdown table; files stay in
+# both precisions are evaluated and compared image by image (agreement, mean abs change of the top-1 probability,
+# top-5 overlap: scripts/int8_agreement.py). Prints a Markdown table; files stay in
 # build/accuracy_int8/. Exits 1 when int8 top-1 is more than 0.5 point off fp32 or agrees on < 97 % of images.
-#   scripts/accuracy_int8.sh [--method minmax|percentile|kl|mse] [--count N] [--every K] [--only NAME]
-#                            [--keep-fp32 CONV,CONV...]
+#   scripts/accuracy_int8.sh [--method minmax|percentile|kl|mse] [--fit sequential|independent] [--count N]
+#                            [--every K] [--only NAME] [--keep-fp32 CONV,CONV...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${SQUEEZENET_DATA:-$(cd .. && pwd)/shared/data}"
-method=mse count=64 every=1 only="" keep=none
+method=mse fit=sequential count=64 every=1 only="" keep=none
 while [ $# -gt 0 ]; do
   case "$1" in
     --method) method="$2"; shift 2 ;;
+    --fit) fit="$2"; shift 2 ;;
     --count) count="$2"; shift 2 ;;
     --every) every="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --keep-fp32) keep="$2"; shift 2 ;;
-    *) echo "usage: $0 [--method M] [--count N] [--every K] [--only NAME] [--keep-fp32 LIST]" >&2; exit 1 ;;
+    *) echo "usage: $0 [--method M] [--fit F] [--count N] [--every K] [--only NAME] [--keep-fp32 LIST]" >&2; exit 1 ;;
   esac
 done
 [ -x build/squeezenet ] || scripts/setup.sh
@@ -26,28 +28,32 @@ folder="$DATA/imagenet-sample-1000"
 calibration="$DATA/hymenoptera_data/train"
 
 source scripts/real_models.sh
-echo "| weights | calibration | images | fp32 top-1 | int8 top-1 | change | same top-1 |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| weights | calibration | images | fp32 top-1 | int8 top-1 | change | same top-1 | mean abs dp | top-5 overlap |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 status=0
 for m in "${models[@]}"; do
   IFS='|' read -r name weights preset <<<"$m"
   if [ -n "$only" ] && [ "$only" != "$name" ]; then continue; fi
-  fp32="$out/$name.safetensors" q="$out/$name.int8-$method-keep-$keep.safetensors"
+  tag="int8-$method-$fit-$count-keep-$keep"
+  fp32="$out/$name.safetensors" q="$out/$name.$tag.safetensors"
   build/squeezenet convert "$weights" "$fp32" >/dev/null
   build/squeezenet quantize --weights "$fp32" --preset "$preset" --calibrate "$calibration" --count "$count" \
-    --method "$method" --keep-fp32 "$keep" --out "$q" >/dev/null 2>&1
+    --method "$method" --fit "$fit" --keep-fp32 "$keep" --out "$q" >"$out/$name.$tag.log" 2>&1
   fp32_csv="$out/$name.fp32.every$every.csv"
   [ -s "$fp32_csv" ] ||
     build/squeezenet eval "$folder" -w "$fp32" --preset "$preset" --every "$every" -q --predictions "$fp32_csv" >/dev/null
   build/squeezenet eval "$folder" -w "$q" --preset "$preset" --precision int8 --every "$every" -q \
-    --predictions "$out/$name.int8-$method-keep-$keep.csv" >/dev/null
-  /usr/bin/python3 tools/reference/compare_predictions.py "$out/$name.int8-$method-keep-$keep.csv" "$fp32_csv" \
-    --min-agreement 0.97 --max-gap 0.5 >"$out/$name.int8-$method-keep-$keep.compare.json" || status=1
-  /usr/bin/python3 - "$out/$name.int8-$method-keep-$keep.compare.json" "$name" "$method, keep $keep" "$count" <<'PY'
+    --predictions "$out/$name.$tag.csv" >/dev/null
+  /usr/bin/python3 tools/reference/compare_predictions.py "$out/$name.$tag.csv" "$fp32_csv" \
+    --min-agreement 0.97 --max-gap 0.5 >"$out/$name.$tag.compare.json" || status=1
+  /usr/bin/python3 scripts/int8_agreement.py "$fp32_csv" "$out/$name.$tag.csv" >"$out/$name.$tag.agreement.json"
+  /usr/bin/python3 - "$out/$name.$tag.compare.json" "$out/$name.$tag.agreement.json" "$name" "$method, $fit, keep $keep" \
+    "$count" <<'PY'
 import json, sys
-c = json.load(open(sys.argv[1]))
-print(f"| {sys.argv[2]} | {sys.argv[3]}, {sys.argv[4]} images | {c['images']} | {c['reference_top1']:.1f} % | "
-      f"{c['ours_top1']:.1f} % | {c['ours_top1'] - c['reference_top1']:+.1f} pt | {100 * c['top1_agreement']:.1f} % |")
+c, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(f"| {sys.argv[3]} | {sys.argv[4]}, {sys.argv[5]} images | {c['images']} | {c['reference_top1']:.1f} % | "
+      f"{c['ours_top1']:.1f} % | {c['ours_top1'] - c['reference_top1']:+.1f} pt | {100 * c['top1_agreement']:.1f} % | "
+      f"{a['mean_top1_probability_change']:.4f} | {a['top5_overlap']:.3f} |")
 PY
 done
 exit $status

@@ -6,7 +6,6 @@ calibrating again. Prints one JSON line per variant: top-1 agreement with fp32, 
 of the top-1 probability, mean top-5 overlap.
   scripts/int8_keep_sweep.py FP32.safetensors INT8.safetensors FOLDER --preset P --out DIR [--sets a,b c ...]"""
 import argparse
-import csv
 import json
 import os
 import struct
@@ -14,6 +13,8 @@ import subprocess
 import sys
 
 import numpy as np
+
+from int8_agreement import compare, load_csv
 
 DTYPES = {"F32": np.float32, "I8": np.int8}
 
@@ -52,21 +53,6 @@ def kept(fp32, q, meta, names):
         del t[n + ".weight_scale"]
     m["keep_fp32"] = ",".join(names)
     return t, m
-
-
-def load_csv(path):
-    with open(path) as f:
-        return {r["path"]: r for r in csv.DictReader(f)}
-
-
-def compare(ours, ref):
-    common = sorted(ref)
-    same = np.mean([ours[p]["top1"] == ref[p]["top1"] for p in common])
-    acc = lambda rows: 100.0 * np.mean([r["label"] == r["top1"] for r in rows])
-    dp = np.mean([abs(float(ours[p]["top1_probability"]) - float(ref[p]["top1_probability"])) for p in common])
-    top5 = np.mean([len(set(ours[p]["top5"].split()) & set(ref[p]["top5"].split())) / 5 for p in common])
-    return {"images": len(common), "same_top1": 100.0 * same, "top1_change": acc([ours[p] for p in common]) - acc(
-        [ref[p] for p in common]), "mean_top1_probability_change": dp, "top5_overlap": top5}
 
 
 def main():

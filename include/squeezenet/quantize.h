@@ -45,6 +45,13 @@ enum class Calibration {
 std::string calibration_name(Calibration c);
 Calibration parse_calibration(const std::string& name);  // throws Error naming the accepted values
 
+// What each conv's weights and bias are fitted to. sequential is the default: convs are quantized in forward order,
+// each fitted (GPTQ, bias correction) so that the quantized network's inputs to it, rounded and carrying every earlier
+// conv's error, give the fp32 network's output; independent fits each conv to the fp32 network's inputs, as before.
+enum class Fitting { sequential, independent };
+std::string fitting_name(Fitting f);
+Fitting parse_fitting(const std::string& name);  // throws Error naming the accepted values
+
 struct QuantizedConv {
   std::string name;  // "features.0", "features.3.squeeze", "classifier.1"
   Conv2dSpec spec;
@@ -68,10 +75,11 @@ struct QuantizedModel {
 };
 
 // Quantizes the weights (GPTQ, bias-corrected) and calibrates the activation scales on `images` ([N, 3, H, W] batches, preprocessed
-// as the model expects) with the fp32 reference forward. Throws Error when there are no images.
+// as the model expects) with the fp32 reference forward; `fitting` says which inputs the weights and biases are fitted to
+// (the int8 reference forward's, as far as it is built, when sequential). Throws Error when there are no images.
 // The convs named in `keep_fp32` (as conv_layers names them) stay fp32; an unknown name throws Error.
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
-                        const std::vector<std::string>& keep_fp32 = {});
+                        const std::vector<std::string>& keep_fp32 = {}, Fitting fitting = Fitting::sequential);
 
 // Seeded noise images shaped like preprocessed photos: for timing without a calibration set (the scales are
 // then not meant for accuracy).

@@ -27,17 +27,17 @@ void InputMeans::add(const std::string& conv, const Conv2dSpec& spec, const Tens
 }
 
 std::vector<float> InputMeans::corrected_bias(const QuantizedConv& q, const Tensor& fp32_weight,
-                                              const std::vector<float>& gains) const {
-  const Sums& s = sums_.at(q.name);
+                                              const std::vector<float>& gains, const InputMeans& quantized) const {
+  const Sums &s = sums_.at(q.name), &sq = quantized.sums_.at(q.name);
   const std::size_t O = q.bias.size(), per = s.sum.size(), taps = static_cast<std::size_t>(q.spec.kernel * q.spec.kernel);
   std::vector<float> bias = q.bias;
   for (std::size_t o = 0; o < O; ++o) {
     double shift = 0.0;
     for (std::size_t i = 0; i < per; ++i)
-      shift += (q.weight[o * per + i] * static_cast<double>(q.weight_scale[o]) * (gains.empty() ? 1.0f : gains[i / taps]) -
-                fp32_weight[static_cast<int64_t>(o * per + i)]) *
-               s.sum[i];
-    bias[o] = static_cast<float>(bias[o] - shift / s.images);
+      shift += q.weight[o * per + i] * static_cast<double>(q.weight_scale[o]) * (gains.empty() ? 1.0f : gains[i / taps]) *
+                   sq.sum[i] / sq.images -
+               fp32_weight[static_cast<int64_t>(o * per + i)] * s.sum[i] / s.images;
+    bias[o] = static_cast<float>(bias[o] - shift);
   }
   return bias;
 }

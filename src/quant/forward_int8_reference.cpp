@@ -5,6 +5,7 @@
 
 #include "kernels/reference/int8.h"
 #include "quant/epilogue.h"
+#include "quant/int8_steps.h"
 #include "quant/taps.h"
 
 namespace squeezenet {
@@ -12,7 +13,7 @@ namespace squeezenet {
 namespace {
 using ref::U8Tensor;
 
-U8Tensor conv_u8(const U8Tensor& x, const QuantizedConv& c) {
+U8Tensor conv_int8(const U8Tensor& x, const QuantizedConv& c) {
   Shape shape;
   const std::vector<int32_t> acc = ref::conv2d_u8s8(x, c.input_zero_point, c.weight, c.spec.out_channels, c.spec.kernel,
                                                     c.spec.stride, c.spec.padding, shape);
@@ -24,22 +25,6 @@ U8Tensor conv_u8(const U8Tensor& x, const QuantizedConv& c) {
     y.data[i] = ref::requantize(acc[i], e.multiplier[o], e.offset[o]);
   }
   return y;
-}
-
-U8Tensor concat(const U8Tensor& a, const U8Tensor& b) {
-  const int64_t N = a.shape[0], Ca = a.shape[1], Cb = b.shape[1], HW = a.shape[2] * a.shape[3];
-  U8Tensor y{{N, Ca + Cb, a.shape[2], a.shape[3]}, {}};
-  for (int64_t n = 0; n < N; ++n) {
-    y.data.insert(y.data.end(), a.data.begin() + n * Ca * HW, a.data.begin() + (n + 1) * Ca * HW);
-    y.data.insert(y.data.end(), b.data.begin() + n * Cb * HW, b.data.begin() + (n + 1) * Cb * HW);
-  }
-  return y;
-}
-
-Tensor dequantized(const U8Tensor& x, float scale, int zero_point) {
-  Tensor t(x.shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(x.data[static_cast<std::size_t>(i)] - zero_point) * scale;
-  return t;
 }
 
 // A kept conv reads the u8 values as floats (their scales are in its weights), or the stem the image itself.
@@ -61,6 +46,41 @@ U8Tensor conv_kept_u8(const QuantizedModel& q, const std::string& name, const U8
   return out;
 }
 
+}  // namespace
+
+namespace quant {
+ref::U8Tensor quantized_image(const QuantizedModel& q, const Tensor& image) {
+  const float inverse = image_inverse_scale(q);
+  U8Tensor x{image.shape(), std::vector<uint8_t>(static_cast<std::size_t>(image.numel()))};
+  for (int64_t i = 0; i < image.numel(); ++i) x.data[static_cast<std::size_t>(i)] = ref::quantize_input(image[i], inverse);
+  return x;
+}
+
+ref::U8Tensor conv_u8(const QuantizedModel& q, const std::string& name, const ref::U8Tensor& x, const Tensor& image) {
+  const QuantizedConv& c = q.conv(name);
+  return c.kept_fp32() ? conv_kept_u8(q, name, x, image) : conv_int8(x, c);
+}
+
+ref::U8Tensor concat_u8(const ref::U8Tensor& a, const ref::U8Tensor& b) {
+  const int64_t N = a.shape[0], Ca = a.shape[1], Cb = b.shape[1], HW = a.shape[2] * a.shape[3];
+  U8Tensor y{{N, Ca + Cb, a.shape[2], a.shape[3]}, {}};
+  for (int64_t n = 0; n < N; ++n) {
+    y.data.insert(y.data.end(), a.data.begin() + n * Ca * HW, a.data.begin() + (n + 1) * Ca * HW);
+    y.data.insert(y.data.end(), b.data.begin() + n * Cb * HW, b.data.begin() + (n + 1) * Cb * HW);
+  }
+  return y;
+}
+
+Tensor dequantized(const ref::U8Tensor& x, const std::vector<float>& scales, int zero_point) {
+  Tensor t(x.shape);
+  const int64_t C = x.shape[1], HW = t.numel() / (x.shape[0] * C);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t[i] = static_cast<float>(x.data[static_cast<std::size_t>(i)] - zero_point) * scales[static_cast<std::size_t>(i / HW % C)];
+  return t;
+}
+}  // namespace quant
+
+namespace {
 // The average over pixels of [N, O, H, W], summed in pixel order: the logits.
 Tensor average_pixels(const Tensor& y) {
   const int64_t N = y.dim(0), O = y.dim(1), HW = y.dim(2) * y.dim(3);
@@ -95,15 +115,15 @@ Tensor head(const QuantizedModel& q, const std::string& name, const U8Tensor& x)
 namespace quant {
 Tensor forward_int8_tapped(const QuantizedModel& q, const Tensor& input, const Tap& tap) {
   check_input(q.config, input.shape());
-  const float inverse = quant::image_inverse_scale(q);
-  U8Tensor x{input.shape(), std::vector<uint8_t>(static_cast<std::size_t>(input.numel()))};
-  for (int64_t i = 0; i < input.numel(); ++i) x.data[static_cast<std::size_t>(i)] = ref::quantize_input(input[i], inverse);
-  if (tap) tap("input", dequantized(x, q.convs.front().input_scale, q.convs.front().input_zero_point));
+  U8Tensor x = quantized_image(q, input);
+  const auto scale = [](int64_t channels, float s) { return std::vector<float>(static_cast<std::size_t>(channels), s); };
+  const QuantizedConv& stem = q.convs.front();
+  if (tap) tap("input", dequantized(x, scale(stem.spec.in_channels, stem.input_scale), stem.input_zero_point));
   // Each conv's u8 output, reported at its own scale.
   const auto step = [&](const U8Tensor& in, const std::string& name) {
     const QuantizedConv& c = q.conv(name);
-    U8Tensor y = c.kept_fp32() ? conv_kept_u8(q, name, in, input) : conv_u8(in, c);
-    if (tap) tap(name, dequantized(y, c.output_scale, 0));
+    U8Tensor y = conv_u8(q, name, in, input);
+    if (tap) tap(name, dequantized(y, scale(c.spec.out_channels, c.output_scale), 0));
     return y;
   };
   Tensor logits;
@@ -114,7 +134,7 @@ Tensor forward_int8_tapped(const QuantizedModel& q, const Tensor& input, const T
     if (l.kind == Layer::Kind::Fire) {
       const U8Tensor s = step(x, l.name + ".squeeze");
       const U8Tensor e1 = step(s, l.name + ".expand1x1");
-      x = concat(e1, step(s, l.name + ".expand3x3"));
+      x = concat_u8(e1, step(s, l.name + ".expand3x3"));
     }
   }
   // An image holding a NaN or an infinity gets NaN logits, as the fp32 forward gives.

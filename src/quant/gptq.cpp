@@ -23,11 +23,10 @@ bool cholesky(std::vector<double>& a, std::size_t n) {
   return true;
 }
 
-// The upper factor U of H^-1 = U^T U, from H's lower factor L (H = L L^T): GPTQ's order of elimination.
-bool inverse_upper_factor(std::vector<double>& h, std::size_t n) {
+// In place: H^-1 of the symmetric positive definite h, from its lower factor L (H^-1 = L^-T L^-1).
+bool invert(std::vector<double>& h, std::size_t n) {
   if (!cholesky(h, n)) return false;
-  // L^-1 by forward substitution, then H^-1 = L^-T L^-1.
-  std::vector<double> li(n * n, 0.0), inv(n * n, 0.0);
+  std::vector<double> li(n * n, 0.0);
   for (std::size_t j = 0; j < n; ++j) {
     li[j * n + j] = 1.0 / h[j * n + j];
     for (std::size_t i = j + 1; i < n; ++i) {
@@ -40,38 +39,56 @@ bool inverse_upper_factor(std::vector<double>& h, std::size_t n) {
     for (std::size_t j = i; j < n; ++j) {
       double s = 0.0;
       for (std::size_t k = j; k < n; ++k) s += li[k * n + i] * li[k * n + j];
-      inv[i * n + j] = inv[j * n + i] = s;
+      h[i * n + j] = h[j * n + i] = s;
     }
+  return true;
+}
+
+// In place: the upper factor U of H^-1 = U^T U, from H^-1: GPTQ's order of elimination.
+bool upper_factor(std::vector<double>& inv, std::size_t n) {
   if (!cholesky(inv, n)) return false;
-  for (std::size_t i = 0; i < n; ++i)  // U = L'^T
-    for (std::size_t j = 0; j < n; ++j) h[i * n + j] = j >= i ? inv[j * n + i] : 0.0;
+  for (std::size_t i = 0; i < n; ++i)  // U = L^T
+    for (std::size_t j = 0; j < i; ++j) std::swap(inv[i * n + j], inv[j * n + i]);
   return true;
 }
 }  // namespace
 
-void InputMoments::add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x) {
+void InputMoments::add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x, const Tensor& x_q) {
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), K = spec.kernel, D = C * K * K;
   const int64_t OH = conv_output_size(H, spec.kernel, spec.stride, spec.padding);
   const int64_t OW = conv_output_size(W, spec.kernel, spec.stride, spec.padding);
   const int64_t every = std::max<int64_t>(1, OH * OW / kPixels);
+  const bool apart = &x != &x_q;
   Sums& s = sums_[conv];
   s.xx.resize(static_cast<std::size_t>(D * D), 0.0);
-  std::vector<double> v(static_cast<std::size_t>(D));
+  if (apart) s.cross.resize(static_cast<std::size_t>(D * D), 0.0);
+  std::vector<double> v(static_cast<std::size_t>(D)), vq(static_cast<std::size_t>(D));
+  const auto gather = [&](const Tensor& t, int64_t n, int64_t oh, int64_t ow, std::vector<double>& out) {
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t kh = 0; kh < K; ++kh)
+        for (int64_t kw = 0; kw < K; ++kw) {
+          const int64_t ih = oh * spec.stride - spec.padding + kh, iw = ow * spec.stride - spec.padding + kw;
+          out[static_cast<std::size_t>((c * K + kh) * K + kw)] =
+              ih < 0 || ih >= H || iw < 0 || iw >= W ? 0.0 : t[((n * C + c) * H + ih) * W + iw];
+        }
+  };
   for (int64_t n = 0; n < N; ++n)
     for (int64_t p = 0; p < OH * OW; p += every) {
-      const int64_t oh = p / OW, ow = p % OW;
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t kh = 0; kh < K; ++kh)
-          for (int64_t kw = 0; kw < K; ++kw) {
-            const int64_t ih = oh * spec.stride - spec.padding + kh, iw = ow * spec.stride - spec.padding + kw;
-            v[static_cast<std::size_t>((c * K + kh) * K + kw)] =
-                ih < 0 || ih >= H || iw < 0 || iw >= W ? 0.0 : x[((n * C + c) * H + ih) * W + iw];
-          }
+      gather(x_q, n, p / OW, p % OW, vq);
       for (int64_t i = 0; i < D; ++i) {
-        const double vi = v[static_cast<std::size_t>(i)];
+        const double vi = vq[static_cast<std::size_t>(i)];
         if (vi == 0.0) continue;  // post-ReLU inputs are mostly zero
         double* row = s.xx.data() + i * D;
-        for (int64_t j = i; j < D; ++j) row[j] += vi * v[static_cast<std::size_t>(j)];
+        for (int64_t j = i; j < D; ++j) row[j] += vi * vq[static_cast<std::size_t>(j)];
+      }
+      if (apart) {
+        gather(x, n, p / OW, p % OW, v);
+        for (int64_t i = 0; i < D; ++i) {
+          const double vi = v[static_cast<std::size_t>(i)];
+          if (vi == 0.0) continue;
+          double* row = s.cross.data() + i * D;
+          for (int64_t j = 0; j < D; ++j) row[j] += vi * vq[static_cast<std::size_t>(j)];
+        }
       }
       s.count += 1.0;
     }
@@ -80,30 +97,54 @@ void InputMoments::add(const std::string& conv, const Conv2dSpec& spec, const Te
 void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const {
   const int64_t O = w.dim(0), D = w.numel() / O, taps = D / w.dim(1);
   const auto gain = [&](int64_t i) { return gains.empty() ? 1.0 : static_cast<double>(gains[static_cast<std::size_t>(i / taps)]); };
-  // The second moments of the input the int8 conv reads (x * gain), damped by 1 % of their mean diagonal.
+  // The second moments of the input the int8 conv reads (x_q * gain), and the same damped by `fraction` of their
+  // mean diagonal (never-read inputs by 1), inverted.
   const Sums& s = sums_.at(q.name);
   const std::size_t n = static_cast<std::size_t>(D);
-  std::vector<double> h(n * n);
+  const double count = std::max(s.count, 1.0);
+  std::vector<double> moments(n * n);
   double diagonal = 0.0;
   for (int64_t i = 0; i < D; ++i)
-    for (int64_t j = i; j < D; ++j)
-      h[i * n + j] = h[j * n + i] = s.xx[i * n + j] / std::max(s.count, 1.0) * gain(i) * gain(j);
-  for (int64_t i = 0; i < D; ++i) diagonal += h[i * n + i] / static_cast<double>(D);
-  for (int64_t i = 0; i < D; ++i) h[i * n + i] += h[i * n + i] == 0.0 ? 1.0 : 0.01 * diagonal;  // never-read inputs
-  const bool solved = diagonal > 0.0 && inverse_upper_factor(h, n);
+    for (int64_t j = i; j < D; ++j) moments[i * n + j] = moments[j * n + i] = s.xx[i * n + j] / count * gain(i) * gain(j);
+  for (int64_t i = 0; i < D; ++i) diagonal += moments[i * n + i] / static_cast<double>(D);
+  const auto damped_inverse = [&](double fraction, std::vector<double>& h) {
+    h = moments;
+    for (int64_t i = 0; i < D; ++i) h[i * n + i] += h[i * n + i] == 0.0 ? 1.0 : fraction * diagonal;
+    return diagonal > 0.0 && invert(h, n);
+  };
+  // w + w (X X_q^T - X_q X_q^T) (X_q X_q^T + damping)^-1: the least ||w X - w' X_q||^2 + damping ||w' - w||^2. The
+  // damping is strong (kFitDamping) because the calibration images are few and of few classes: fitted freely, the
+  // weights learn their inputs' correlations, and on other images the error grows (README, "Sequential calibration").
+  std::vector<double> move, h;
+  if (!s.cross.empty() && damped_inverse(kFitDamping, h)) {
+    move.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t k = 0; k < n; ++k) {
+        const double a = s.cross[i * n + k] / count * gain(static_cast<int64_t>(i)) * gain(static_cast<int64_t>(k)) - moments[i * n + k];
+        if (a == 0.0) continue;
+        for (std::size_t j = 0; j < n; ++j) move[i * n + j] += a * h[k * n + j];
+      }
+  }
+  // GPTQ's own damping, 1 %, keeps the inverse well conditioned.
+  const bool factored = damped_inverse(0.01, h) && upper_factor(h, n);
 
   q.weight.resize(static_cast<std::size_t>(w.numel()));
   q.weight_scale.resize(static_cast<std::size_t>(O));
-  std::vector<double> row(n);
+  std::vector<double> row(n), fp32(n);
   for (int64_t o = 0; o < O; ++o) {
+    for (int64_t i = 0; i < D; ++i) row[i] = fp32[i] = w[o * D + i] / gain(i);
+    if (!move.empty())
+      for (std::size_t i = 0; i < n; ++i)
+        if (fp32[i] != 0.0)
+          for (std::size_t j = 0; j < n; ++j) row[j] += fp32[i] * move[i * n + j];
     double amax = 0.0;
-    for (int64_t i = 0; i < D; ++i) row[i] = w[o * D + i] / gain(i), amax = std::max(amax, std::fabs(row[i]));
+    for (int64_t i = 0; i < D; ++i) amax = std::max(amax, std::fabs(row[i]));
     const float scale = amax > 0.0 ? static_cast<float>(amax / 127.0) : 1.0f;
     q.weight_scale[static_cast<std::size_t>(o)] = scale;
     for (int64_t i = 0; i < D; ++i) {
       const double r = std::clamp(std::nearbyint(row[i] / scale), -127.0, 127.0);
       q.weight[static_cast<std::size_t>(o * D + i)] = static_cast<int8_t>(r);
-      if (!solved) continue;  // rounding to nearest
+      if (!factored) continue;  // rounding to nearest
       const double err = (row[i] - r * scale) / h[i * n + i];
       for (int64_t j = i + 1; j < D; ++j) row[j] -= err * h[i * n + j];
     }

@@ -3,6 +3,9 @@
 // channel's weights are rounded one at a time and the ones not yet rounded absorb the error, weighted by the
 // inverse of the conv's input second moments over the calibration images. Rounding to nearest treats every weight
 // alone; here the output error, not the weight error, is what is kept small.
+// Sequential calibration fits each conv to the inputs the quantized network gives it (X_q, rounded and carrying every
+// earlier layer's error) while the target stays the fp32 network's output W X: the float optimum of
+// ||W X - W' X_q||^2 is W X X_q^T (X_q X_q^T)^-1, and GPTQ then rounds it on X_q X_q^T.
 #include <map>
 #include <string>
 #include <vector>
@@ -13,17 +16,22 @@ namespace squeezenet::quant {
 
 class InputMoments {
  public:
-  // x: the [N, C, H, W] fp32 tensor conv `spec` reads; at most kPixels output positions an image are sampled.
-  void add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x);
+  // x: the [N, C, H, W] tensor conv `spec` reads in the fp32 network, x_q the same in the quantized one (dequantized;
+  // the same object as x when fitting to fp32 inputs); at most kPixels output positions an image are sampled.
+  void add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x, const Tensor& x_q);
   // s8 weights per output channel (symmetric, the channel's largest |w / gain| at 127) of w / gain[c], gains as
-  // quant::input_gains (empty: all 1), into q.weight and q.weight_scale.
+  // quant::input_gains (empty: all 1), into q.weight and q.weight_scale. With x_q apart from x, w is first moved to
+  // the float optimum for x_q, damped towards w (ridge regression, kFitDamping).
   void quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const;
 
   static constexpr int64_t kPixels = 1024;
+  // The pull of the fitted weights towards w, as a fraction of the mean diagonal of the input moments.
+  static constexpr double kFitDamping = 3.0;
 
  private:
   struct Sums {
-    std::vector<double> xx;  // [D, D], D = C * K * K in weight order; upper triangle
+    std::vector<double> xx;     // [D, D] of x_q x_q^T, D = C * K * K in weight order; upper triangle
+    std::vector<double> cross;  // [D, D] of x x_q^T; empty while x_q is x
     double count = 0;
   };
   std::map<std::string, Sums> sums_;

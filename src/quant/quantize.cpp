@@ -3,9 +3,8 @@
 #include <cmath>
 #include <map>
 
-#include "quant/bias_correction.h"
+#include "quant/calibration_walk.h"
 #include "quant/epilogue.h"
-#include "quant/gptq.h"
 #include "quant/observer.h"
 #include "quant/taps.h"
 #include "squeezenet/error.h"
@@ -30,6 +29,14 @@ Calibration parse_calibration(const std::string& name) {
   throw Error("unknown calibration method '" + name + "' (minmax, percentile, kl, mse)");
 }
 
+std::string fitting_name(Fitting f) { return f == Fitting::sequential ? "sequential" : "independent"; }
+
+Fitting parse_fitting(const std::string& name) {
+  for (Fitting f : {Fitting::sequential, Fitting::independent})
+    if (name == fitting_name(f)) return f;
+  throw Error("unknown fitting '" + name + "' (sequential, independent)");
+}
+
 const QuantizedConv& QuantizedModel::conv(const std::string& name) const {
   for (const QuantizedConv& c : convs)
     if (c.name == name) return c;
@@ -38,24 +45,14 @@ const QuantizedConv& QuantizedModel::conv(const std::string& name) const {
 
 namespace {
 
-// Over the calibration images: a histogram of each activation that gets a scale, and each conv's mean input.
+// Over the calibration images, in the fp32 network: a histogram of each activation that gets a scale.
 struct Observers {
   std::map<std::string, quant::Histogram> hist;
-  quant::InputMeans inputs;
-  quant::InputMoments moments;
 
   void run(const Model& m, const Tensor& input) {
-    std::map<std::string, Conv2dSpec> specs;
-    for (const ConvRef& c : conv_layers(m.config())) specs[c.name] = c.spec;
-    quant::forward_fp32_tapped(
-        m, input,
-        [&](const std::string& name, const Tensor& y) {
-          hist[name].add(y.data(), y.numel());
-        },
-        [&](const std::string& conv, const Tensor& x) {
-          inputs.add(conv, specs.at(conv), x);
-          moments.add(conv, specs.at(conv), x);
-        });
+    quant::forward_fp32_tapped(m, input, [&](const std::string& name, const Tensor& y) {
+      hist[name].add(y.data(), y.numel());
+    });
   }
 
   float scale(const std::string& name, Calibration rule, int levels) const {
@@ -67,7 +64,7 @@ struct Observers {
 }  // namespace
 
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
-                        const std::vector<std::string>& keep_fp32) {
+                        const std::vector<std::string>& keep_fp32, Fitting fitting) {
   if (images.empty()) throw Error("quantize: no calibration images");
   const std::vector<ConvRef> convs = conv_layers(model.config());
   for (const std::string& name : keep_fp32)
@@ -94,17 +91,20 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
     const bool last = c.name.starts_with("classifier.");
     qc.output_scale = last ? 0.0f : obs.scale(c.name, rule, 255);  // the final conv: fp32 logits
     if (!c.name.ends_with(".expand1x1")) current = qc.output_scale;
-    const Tensor& w = model.parameter(c.name + ".weight");
-    const Tensor& b = model.parameter(c.name + ".bias");
-    qc.bias.assign(b.data(), b.data() + b.numel());
-    if (std::find(keep_fp32.begin(), keep_fp32.end(), c.name) != keep_fp32.end()) {
-      qc.weight_fp32.assign(w.data(), w.data() + w.numel());
-      continue;
-    }
-    const std::vector<float> gains = quant::input_gains(q, q.convs.size() - 1);
-    obs.moments.quantize(w, gains, qc);
-    qc.bias = obs.inputs.corrected_bias(qc, w, gains);
   }
+  quant::walk_convs(model, images, fitting, q, [&](std::size_t index, const quant::ConvInputs& seen) {
+    QuantizedConv& qc = q.convs[index];
+    const Tensor& w = model.parameter(qc.name + ".weight");
+    const Tensor& b = model.parameter(qc.name + ".bias");
+    qc.bias.assign(b.data(), b.data() + b.numel());
+    if (std::find(keep_fp32.begin(), keep_fp32.end(), qc.name) != keep_fp32.end()) {
+      qc.weight_fp32.assign(w.data(), w.data() + w.numel());
+      return;
+    }
+    const std::vector<float> gains = quant::input_gains(q, index);
+    seen.moments.quantize(w, gains, qc);
+    qc.bias = seen.fp32.corrected_bias(qc, w, gains, seen.quantized);
+  });
   return q;
 }
 

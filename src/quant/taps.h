@@ -11,11 +11,7 @@ namespace squeezenet::quant {
 // Called with "input", "features.0", each Fire's "F.squeeze", "F.expand1x1" and "F.expand3x3" after their ReLU, and
 // "logits"; NCHW fp32 (the int8 forward's u8 maps times their scale).
 using Tap = std::function<void(const std::string& name, const Tensor& value)>;
-// Called with each conv's name and the fp32 tensor it reads.
-using ConvInputTap = std::function<void(const std::string& conv, const Tensor& input)>;
-
-Tensor forward_fp32_tapped(const Model& model, const Tensor& input, const Tap& tap,
-                           const ConvInputTap& conv_input = nullptr);
+Tensor forward_fp32_tapped(const Model& model, const Tensor& input, const Tap& tap);
 Tensor forward_int8_tapped(const QuantizedModel& q, const Tensor& input, const Tap& tap);
 
 }  // namespace squeezenet::quant

@@ -143,13 +143,22 @@ TEST(Int8Kept, NetworkIsBitIdenticalToReferenceOnEveryFamilyAndThreadCount) {
   }
 }
 
-TEST(Int8Kept, KeepingChangesOnlyTheKeptConvs) {
+// Fitted independently, keeping convs changes only them; fitted sequentially, the convs after a kept one are fitted
+// to its output, so only those before it stay as they were.
+TEST(Int8Kept, KeepingChangesOnlyTheKeptConvsAndTheOnesFittedAfterThem) {
   ModelConfig config;
   config.num_classes = 10;
   const Model m(config, 6);
   const std::vector<Tensor> images = synthetic_calibration_images(2, 67);
-  const QuantizedModel all = quantize(m, images, Calibration::mse);
-  const QuantizedModel some = quantize(m, images, Calibration::mse, {"features.0", "classifier.1"});
+  const QuantizedModel all = quantize(m, images, Calibration::mse, {}, Fitting::independent);
+  const QuantizedModel some = quantize(m, images, Calibration::mse, {"features.0", "classifier.1"}, Fitting::independent);
+  const QuantizedModel sequential = quantize(m, images, Calibration::mse);
+  const QuantizedModel head_kept = quantize(m, images, Calibration::mse, {"classifier.1"});
+  for (std::size_t i = 0; i + 1 < sequential.convs.size(); ++i) {
+    EXPECT_EQ(sequential.convs[i].weight, head_kept.convs[i].weight) << sequential.convs[i].name;
+    EXPECT_EQ(sequential.convs[i].bias, head_kept.convs[i].bias) << sequential.convs[i].name;
+  }
+  EXPECT_TRUE(head_kept.conv("classifier.1").kept_fp32());
   for (std::size_t i = 0; i < all.convs.size(); ++i) {
     const QuantizedConv &a = all.convs[i], &s = some.convs[i];
     EXPECT_EQ(a.input_scale, s.input_scale) << a.name;

@@ -46,7 +46,7 @@ TEST(BiasCorrection, TheInt8WeightsGiveTheFp32MeanOutputOnTheCalibrationInputs) 
   for (int64_t n = 0; n < 2; ++n) means.add("conv", q.spec, Tensor({1, C, 9, 8}, x.data() + n * C * 9 * 8));
   const std::vector<double> want = channel_means(x, w, q.bias, stride, pad);
   const std::vector<double> before = channel_means(x, wq, q.bias, stride, pad);
-  const std::vector<double> after = channel_means(x, wq, means.corrected_bias(q, w, {}), stride, pad);
+  const std::vector<double> after = channel_means(x, wq, means.corrected_bias(q, w, {}, means), stride, pad);
   double shifted = 0.0;
   for (int o = 0; o < O; ++o) {
     shifted = std::max(shifted, std::fabs(before[o] - want[o]));
@@ -77,8 +77,9 @@ TEST(Gptq, RoundingThatSeesTheInputsHalvesTheOutputError) {
   nearest.name = seen.name = "conv";
   nearest.spec = seen.spec = {C, O, K, 2, 1};
   quant::InputMoments none, moments;
-  moments.add("conv", seen.spec, x);
-  none.add("conv", nearest.spec, Tensor({1, C, 11, 13}));  // all-zero inputs: nothing to weigh, nearest rounding
+  moments.add("conv", seen.spec, x, x);
+  const Tensor zeros({1, C, 11, 13});
+  none.add("conv", nearest.spec, zeros, zeros);  // all-zero inputs: nothing to weigh, nearest rounding
   none.quantize(w, {}, nearest);
   moments.quantize(w, {}, seen);
   const int64_t per = C * K * K;

@@ -1,6 +1,7 @@
 // `squeezenet quantize`: post-training static int8 quantization of a weights file, calibrated on a folder of
 // images the model will not be evaluated on.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "commands.h"
@@ -14,7 +15,7 @@ namespace squeezenet::cli {
 
 namespace {
 struct Opts {
-  std::string weights, dir, out, method = "mse", preset, report, keep_fp32 = "none";
+  std::string weights, dir, out, method = "mse", fit = "sequential", preset, report, keep_fp32 = "none";
   int count = 64, threads = 0, report_count = 8;
 };
 
@@ -31,6 +32,7 @@ void print_report(const Model& model, const QuantizedModel& q, const std::vector
 
 void run(const Opts& o) {
   const Calibration rule = parse_calibration(o.method);
+  const Fitting fitting = parse_fitting(o.fit);
   if (format_for_output(o.out) != Format::safetensors)
     throw Error(o.out + ": quantized weights are written as .safetensors only");
   WeightFile wf = load_weights(o.weights);
@@ -40,20 +42,24 @@ void run(const Opts& o) {
                         : wf.metadata.count("preset") == 0 ? Preset::torchvision
                                                            : parse_preset(wf.metadata.at("preset"));
   const std::vector<Tensor> images = calibration_images(o.dir, o.count, preset, o.threads);
-  std::fprintf(stderr, "calibrating %s on %zu images of %s (%s)\n", arch_name(model.config().arch).c_str(),
-               images.size(), o.dir.c_str(), o.method.c_str());
+  std::fprintf(stderr, "calibrating %s on %zu images of %s (%s, %s)\n", arch_name(model.config().arch).c_str(),
+               images.size(), o.dir.c_str(), o.method.c_str(), o.fit.c_str());
   std::vector<std::string> keep;
   for (std::size_t at = 0; o.keep_fp32 != "none" && at <= o.keep_fp32.size();) {
     const std::size_t comma = std::min(o.keep_fp32.find(',', at), o.keep_fp32.size());
     keep.push_back(o.keep_fp32.substr(at, comma - at));
     at = comma + 1;
   }
-  const QuantizedModel q = quantize(model, images, rule, keep);
+  const auto start = std::chrono::steady_clock::now();
+  const QuantizedModel q = quantize(model, images, rule, keep, fitting);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   wf.metadata["preset"] = preset_name(preset);
+  wf.metadata["fitting"] = o.fit;
   wf.metadata["calibration_images"] = std::to_string(images.size());
   save_weights(to_weights(q, wf.metadata), o.out, Format::safetensors);
-  std::printf("wrote %s: int8 weights per output channel, u8 activations, %s calibration on %zu images\n",
-              o.out.c_str(), o.method.c_str(), images.size());
+  std::printf("wrote %s: int8 weights per output channel, u8 activations, %s calibration on %zu images, %s fitting "
+              "(%.1f s)\n",
+              o.out.c_str(), o.method.c_str(), images.size(), o.fit.c_str(), seconds);
   if (!o.report.empty()) print_report(model, q, calibration_images(o.report, o.report_count, preset, o.threads));
 }
 }  // namespace
@@ -73,6 +79,10 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--method", o->method,
                   "Activation scales: mse (least squared error) | minmax | percentile (99.99 %) | kl (entropy, as "
                   "TensorRT); percentile and kl clip SqueezeNet's rare large activations (see README)")
+      ->capture_default_str();
+  cmd->add_option("--fit", o->fit,
+                  "What each conv's weights and bias are fitted to: sequential (the inputs the quantized network gives "
+                  "it, convs quantized in forward order) | independent (the fp32 network's inputs)")
       ->capture_default_str();
   cmd->add_option("--keep-fp32", o->keep_fp32,
                   "Convs to keep in fp32, comma-separated (features.0, features.3.squeeze, classifier.1, ...), or "
