@@ -30,7 +30,6 @@ class Walk {
       const Tensor& x = in.fp32[n];
       seen.fp32.add(c.name, c.spec, x);
       if (!sequential_) {
-        seen.quantized.add(c.name, c.spec, x);
         seen.moments.add(c.name, c.spec, x, x);
         continue;
       }
@@ -38,6 +37,7 @@ class Walk {
       seen.quantized.add(c.name, c.spec, x_q);
       seen.moments.add(c.name, c.spec, x, x_q);
     }
+    if (!sequential_) seen.quantized = seen.fp32;  // the same inputs: the same sums
     fit_(index_++, seen);
     Activations out;
     if (c.output_scale == 0.0f) return out;  // the final conv: logits
