@@ -5,6 +5,7 @@
 #include "kernels/reference/reference.h"
 #include "quant/epilogue.h"
 #include "quant/int8_steps.h"
+#include "quant/observer.h"
 
 namespace squeezenet::quant {
 
@@ -17,15 +18,32 @@ struct Activations {
 
 class Walk {
  public:
-  Walk(const Model& model, const std::vector<Tensor>& images, bool sequential, QuantizedModel& q, const ConvFit& fit)
-      : model_(model), images_(images), sequential_(sequential), q_(q), fit_(fit) {}
+  Walk(const Model& model, const std::vector<Tensor>& images, Calibration rule, bool sequential, QuantizedModel& q,
+       const ConvFit& fit)
+      : model_(model), images_(images), rule_(rule), sequential_(sequential), q_(q), fit_(fit) {}
 
   // Fits the next conv to `in` and returns its outputs (nothing after the final conv).
   Activations conv(const Activations& in) {
     QuantizedConv& c = q_.convs[index_];
     const int64_t N = static_cast<int64_t>(images_.size());
+    c.input_scale = current_;
+    Activations out;
+    const bool last = c.name.starts_with("classifier.");  // fp32 logits: no output scale
+    if (!last) {
+      out.fp32.resize(images_.size());
+      const Tensor &w = model_.parameter(c.name + ".weight"), &b = model_.parameter(c.name + ".bias");
+#pragma omp parallel for schedule(dynamic)
+      for (int64_t n = 0; n < N; ++n) {
+        out.fp32[n] = ref::conv2d(in.fp32[n], w, b, c.spec.stride, c.spec.padding);
+        ref::relu_(out.fp32[n]);
+      }
+      c.output_scale = scale(out.fp32, 255);
+      // A Fire's expands each get their own scale; the conv reading the Fire reads at expand3x3's, with the ratio
+      // folded into its weights.
+      if (!c.name.ends_with(".expand1x1")) current_ = c.output_scale;
+    }
     ConvInputs seen;
-    const std::vector<float> scales = index_ == 0 ? std::vector<float>(static_cast<std::size_t>(c.spec.in_channels), c.input_scale) : input_channel_scales(q_, index_);
+    const std::vector<float> scales = input_channel_scales(q_, index_);
     for (int64_t n = 0; n < N; ++n) {
       const Tensor& x = in.fp32[n];
       seen.fp32.add(c.name, c.spec, x);
@@ -39,21 +57,16 @@ class Walk {
     }
     if (!sequential_) seen.quantized = seen.fp32;  // the same inputs: the same sums
     fit_(index_++, seen);
-    Activations out;
-    if (c.output_scale == 0.0f) return out;  // the final conv: logits
-    out.fp32.resize(images_.size());
-    if (sequential_) out.u8.resize(images_.size());
-    const Tensor &w = model_.parameter(c.name + ".weight"), &b = model_.parameter(c.name + ".bias");
+    if (last || !sequential_) return out;
+    out.u8.resize(images_.size());
 #pragma omp parallel for schedule(dynamic)
-    for (int64_t n = 0; n < N; ++n) {
-      out.fp32[n] = ref::conv2d(in.fp32[n], w, b, c.spec.stride, c.spec.padding);
-      ref::relu_(out.fp32[n]);
-      if (sequential_) out.u8[n] = conv_u8(q_, c.name, in.u8[n], images_[n]);
-    }
+    for (int64_t n = 0; n < N; ++n) out.u8[n] = conv_u8(q_, c.name, in.u8[n], images_[n]);
     return out;
   }
 
   void run() {
+    current_ = scale(images_, 127);
+    q_.convs.front().input_scale = current_;  // the image's u8 below needs it before the stem is walked
     Activations x{images_, {}};
     if (sequential_)
       for (const Tensor& image : images_) x.u8.push_back(quantized_image(q_, image));
@@ -75,18 +88,28 @@ class Walk {
   }
 
  private:
+  // The scale for `levels` steps above zero that rule_ picks from every image's map, in image order.
+  float scale(const std::vector<Tensor>& maps, int levels) const {
+    Histogram h;
+    for (const Tensor& m : maps) h.add(m.data(), m.numel());
+    const double t = h.threshold(rule_, levels);
+    return t > 0.0 ? static_cast<float>(t / levels) : 1.0f;
+  }
+
   const Model& model_;
   const std::vector<Tensor>& images_;
+  const Calibration rule_;
   const bool sequential_;
   QuantizedModel& q_;
   const ConvFit& fit_;
   std::size_t index_ = 0;
+  float current_ = 0.0f;  // the scale of the activation the next conv reads
 };
 }  // namespace
 
-void walk_convs(const Model& model, const std::vector<Tensor>& images, Fitting fitting, QuantizedModel& q,
-                const ConvFit& fit) {
-  Walk(model, images, fitting == Fitting::sequential, q, fit).run();
+void walk_convs(const Model& model, const std::vector<Tensor>& images, Calibration rule, Fitting fitting,
+                QuantizedModel& q, const ConvFit& fit) {
+  Walk(model, images, rule, fitting == Fitting::sequential, q, fit).run();
 }
 
 }  // namespace squeezenet::quant

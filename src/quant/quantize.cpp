@@ -1,12 +1,9 @@
 // Weight quantization and activation calibration.
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "quant/calibration_walk.h"
 #include "quant/epilogue.h"
-#include "quant/observer.h"
-#include "quant/taps.h"
 #include "squeezenet/error.h"
 #include "squeezenet/quantize.h"
 #include "util/rng.h"
@@ -43,26 +40,6 @@ const QuantizedConv& QuantizedModel::conv(const std::string& name) const {
   throw Error("quantized model has no conv '" + name + "'");
 }
 
-namespace {
-
-// Over the calibration images, in the fp32 network: a histogram of each activation that gets a scale.
-struct Observers {
-  std::map<std::string, quant::Histogram> hist;
-
-  void run(const Model& m, const Tensor& input) {
-    quant::forward_fp32_tapped(m, input, [&](const std::string& name, const Tensor& y) {
-      hist[name].add(y.data(), y.numel());
-    });
-  }
-
-  float scale(const std::string& name, Calibration rule, int levels) const {
-    const double t = hist.at(name).threshold(rule, levels);
-    return t > 0.0 ? static_cast<float>(t / levels) : 1.0f;
-  }
-};
-
-}  // namespace
-
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
                         const std::vector<std::string>& keep_fp32, Fitting fitting) {
   if (images.empty()) throw Error("quantize: no calibration images");
@@ -71,28 +48,17 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
     if (std::none_of(convs.begin(), convs.end(), [&](const ConvRef& c) { return c.name == name; }))
       throw Error("quantize: no conv named '" + name + "' to keep in fp32 (names as features.0, features.3.squeeze, " +
                   "classifier.1)");
-  Observers obs;
-  for (const Tensor& batch : images) {
-    check_input(model.config(), batch.shape());
-    obs.run(model, batch);
-  }
+  for (const Tensor& batch : images) check_input(model.config(), batch.shape());
   QuantizedModel q;
   q.config = model.config();
   q.calibration = calibration_name(rule);
-  // The activation each conv reads and the one it writes, in forward order. A Fire's expands each get their own
-  // scale; the conv reading the Fire reads at expand3x3's, with the ratio folded into its weights.
-  float current = obs.scale("input", rule, 127);
   for (const ConvRef& c : convs) {
     QuantizedConv& qc = q.convs.emplace_back();
     qc.name = c.name;
     qc.spec = c.spec;
-    qc.input_scale = current;
-    qc.input_zero_point = c.name == "features.0" ? 128 : 0;
-    const bool last = c.name.starts_with("classifier.");
-    qc.output_scale = last ? 0.0f : obs.scale(c.name, rule, 255);  // the final conv: fp32 logits
-    if (!c.name.ends_with(".expand1x1")) current = qc.output_scale;
+    qc.input_zero_point = c.name == "features.0" ? 128 : 0;  // the image around its zero point, ReLU outputs from 0
   }
-  quant::walk_convs(model, images, fitting, q, [&](std::size_t index, const quant::ConvInputs& seen) {
+  quant::walk_convs(model, images, rule, fitting, q, [&](std::size_t index, const quant::ConvInputs& seen) {
     QuantizedConv& qc = q.convs[index];
     const Tensor& w = model.parameter(qc.name + ".weight");
     const Tensor& b = model.parameter(qc.name + ".bias");
