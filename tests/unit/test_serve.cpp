@@ -141,7 +141,7 @@ TEST(ServeBatcher, ConcurrentRequestsAreAnsweredAsOneEngineAlone) {
   images[5] = "not an image";
 
   Metrics metrics;
-  Batcher batcher(BatcherOptions{.max_batch = 8, .max_delay_ms = 200, .threads = kPool}, metrics);
+  Batcher batcher(BatcherOptions{.max_batch = 8, .max_delay_ms = 200, .threads = kPool, .limits = {}}, metrics);
   std::vector<JobResult> got(images.size());
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c)
