@@ -6,6 +6,7 @@
 #   tune_args               `compress` arguments that select the tuning images (--tune DIR ...)
 #   steps                   the --density arguments of the gradual pruning, the last one the target
 #   bits                    the --bits argument of the weight sharing
+#   codebook_args           more options of every weight sharing (--entropy-weight ...); empty unless set
 #   prune_args, share_args  the masked fine-tuning's and the centroid tuning's epochs and rates
 # At every step: pruned from the dense model without retraining (pruning only), the same shared (+ sharing), the
 # step's masked fine-tuned weights shared (+ retraining; at the last step centroid tuning too), and that file's
@@ -20,6 +21,7 @@ cli="$build/squeezenet"
 data="${SQUEEZENET_DATA:-../shared/data}"
 out="${OUT:-$build/compress}"
 mkdir -p "$out"
+codebook_args=()
 
 evaluate() {  # stage, step, file
   local bytes top1 plain
@@ -41,17 +43,19 @@ run_stages() {
     i=$((i + 1))
     "$cli" compress -w "$weights" --out "$dir/pruned-$i.sqz" --density "$d" > /dev/null
     evaluate pruning "$i" "$dir/pruned-$i.sqz"
-    "$cli" compress -w "$weights" --out "$dir/pruned-shared-$i.sqz" --density "$d" --bits "$bits" --fp16 > /dev/null
+    "$cli" compress -w "$weights" --out "$dir/pruned-shared-$i.sqz" --density "$d" --bits "$bits" \
+      "${codebook_args[@]}" --fp16 > /dev/null
     evaluate sharing "$i" "$dir/pruned-shared-$i.sqz"
     # Each step starts from the one before, which is also its teacher unless tune_args names a --teacher, so that
     # no step has to recover from a large cut on a few hundred images.
     [ -f "$dir/retrained-$i.sqz" ] || "$cli" compress -w "$from" --out "$dir/retrained-$i.sqz" --density "$d" \
       "${tune_args[@]}" "${prune_args[@]}" --epochs 0 >&2
     from="$dir/retrained-$i.sqz"
-    "$cli" compress -w "$from" --out "$dir/retrained-shared-$i.sqz" --bits "$bits" --fp16 > /dev/null
+    "$cli" compress -w "$from" --out "$dir/retrained-shared-$i.sqz" --bits "$bits" "${codebook_args[@]}" --fp16 \
+      > /dev/null
     evaluate retraining "$i" "$dir/retrained-shared-$i.sqz"
   done
-  [ -f "$dir/final.sqz" ] || "$cli" compress -w "$from" --out "$dir/final.sqz" --bits "$bits" --fp16 \
-    "${tune_args[@]}" --prune-epochs 0 "${share_args[@]}" >&2
+  [ -f "$dir/final.sqz" ] || "$cli" compress -w "$from" --out "$dir/final.sqz" --bits "$bits" \
+    "${codebook_args[@]}" --fp16 "${tune_args[@]}" --prune-epochs 0 "${share_args[@]}" >&2
   evaluate retraining-centroids "$i" "$dir/final.sqz"
 }
