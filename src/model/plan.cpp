@@ -141,7 +141,10 @@ struct Plan::Builder {
     const int ph = static_cast<int>(pool_output_size(oh, 3, 2)), pw = static_cast<int>(pool_output_size(ow, 3, 2));
     const int64_t conv_row = int64_t{ow} * o, chunks = chunks_for(ph, 8);
     const int64_t stacked_row = windows ? int64_t{in_w} * K * in_c : 0, image_row = int64_t{in_w} * in_c;
-    const int64_t band_rows = 2 * kStemBand + 1, pooled_band = act_bf16 ? int64_t{kStemBand} * pw * o : 0;
+    // bf16 output: a conv of the plan's family writes its rows in bf16 and the pool runs on them; the fp32 stem
+    // of another family is pooled in fp32 into `pooled`, then rounded.
+    const bool rows_bf16 = act_bf16 && k == plan.kernels_;
+    const int64_t band_rows = 2 * kStemBand + 1, pooled_band = act_bf16 && !rows_bf16 ? int64_t{kStemBand} * pw * o : 0;
     const x86::KernelTable* family = plan.kernels_;
     need_values(out, int64_t{ph} * pw * o, act_bf16);
     need_scratch(band_rows * (conv_row + stacked_row) + pooled_band);
@@ -156,14 +159,16 @@ struct Plan::Builder {
             const int n = static_cast<int>(std::min<int64_t>(kStemBand, r1 - p));
             const int top = static_cast<int>(2 * p), bottom = std::min(oh, top + 2 * n + 1);
             const float* image = x.lane.buffer[in] + int64_t{top + carried} * stride * image_row;
+            uint16_t* rows16 = as_bf16(x.scratch);
             ConvIO io{.in = image,
                       .in_pixel = in_c,
                       .in_row = image_row,
-                      .out = x.scratch + carried * conv_row,
+                      .out = rows_bf16 ? nullptr : x.scratch + carried * conv_row,
                       .out_pixel = o,
                       .out_row = conv_row,
                       .out_h = bottom - top - carried,
-                      .out_w = ow};
+                      .out_w = ow,
+                      .out_bf16 = rows_bf16 ? rows16 + carried * conv_row : nullptr};
             if (windows) {
               bf16::stack_windows(image, in_w, K, stride, stacked, stacked_row, 0, io.out_h);
               io.in = stacked, io.in_pixel = int64_t{stride} * K * in_c, io.in_row = stacked_row;
@@ -171,14 +176,19 @@ struct Plan::Builder {
             k->conv_relu(*pc, io, 0, io.pixels(), 0, pc->blocks());
             // NaN-free: the ReLU above maps NaN to 0, and NaN input is caught at the entry.
             const int64_t at = p * pw * o;
-            if (pooled_band) {
+            if (rows_bf16) {
+              k->max_pool_bf16(rows16, bottom - top, ow, o, as_bf16(x.lane.buffer[out]) + at, 0, n);
+            } else if (pooled_band) {
               k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, pooled, 0, n);
               family->round_bf16(pooled, int64_t{n} * pw * o, as_bf16(x.lane.buffer[out]) + at);
             } else {
               k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + at, 0, n);
             }
             carried = bottom - top == 2 * n + 1 ? 1 : 0;
-            if (carried) std::copy(x.scratch + 2 * n * conv_row, x.scratch + (2 * n + 1) * conv_row, x.scratch);
+            if (carried && rows_bf16)
+              std::copy(rows16 + 2 * n * conv_row, rows16 + (2 * n + 1) * conv_row, rows16);
+            else if (carried)
+              std::copy(x.scratch + 2 * n * conv_row, x.scratch + (2 * n + 1) * conv_row, x.scratch);
           }
         });
     c = o, h = ph, w = pw, cur = out, cur_bf16 = act_bf16;
