@@ -83,7 +83,7 @@ struct Avx512Bf16 : Avx512 {
 
 // max_pool_3x3s2_ceil's vector operations (pool_impl.h) on bf16 ReLU outputs: 32 channels a vector, and
 // non-negative bf16 order as unsigned 16-bit integers do, so vpmaxuw is their max.
-struct Bf16Max {
+struct Avx512Bf16Max {
   using Vec = __m512i;
   static constexpr int lanes = 32;
   static Vec load(const uint16_t* p) { return _mm512_loadu_si512(p); }

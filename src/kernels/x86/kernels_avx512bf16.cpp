@@ -47,7 +47,7 @@ double dpbf16_peak_gflops_avx512bf16(double seconds) {
 }
 
 void max_pool_bf16_avx512bf16(const uint16_t* in, int h, int w, int c, uint16_t* out, int row_begin, int row_end) {
-  max_pool_3x3s2_ceil<Bf16Max, false>(in, h, w, c, out, row_begin, row_end);
+  max_pool_3x3s2_ceil<Avx512Bf16Max, false>(in, h, w, c, out, row_begin, row_end);
 }
 
 void round_bf16_avx512bf16(const float* in, int64_t n, uint16_t* out) {

@@ -18,7 +18,7 @@ inline float max_keep_nan(float m, float v) { return std::isnan(m) || v <= m ? m
 // channels of a pixel are adjacent in memory, so each step reads a few whole cache lines (28 % faster than
 // channel block by channel block, which strides through the map once per block). `keep_nan` = false where the
 // input cannot hold a NaN (a ReLU's output), which saves an instruction per max.
-// E: the element T's vectors hold, float, or uint16_t for bf16 ReLU outputs (Bf16Max, isa_avx512bf16.h).
+// E: the element T's vectors hold, float, or uint16_t for bf16 ReLU outputs (Avx512Bf16Max, isa_avx512bf16.h).
 template <class T, bool keep_nan, class E = float>
 void max_pool_3x3s2_ceil(const E* in, int h, int w, int c, E* out, int row_begin, int row_end) {
   using V = typename T::Vec;
