@@ -71,6 +71,9 @@ constexpr int64_t kMaxArenaFloats = int64_t{1} << 32;
 
 void free_arena(float* p) { ::operator delete[](p, std::align_val_t{64}); }
 
+// A buffer holding bf16 activations (KernelTable::round_bf16): the arena is untyped storage, sized in floats.
+uint16_t* as_bf16(float* p) { return reinterpret_cast<uint16_t*>(p); }
+
 }  // namespace
 
 // Turns the layer list into steps, following the activation's shape and the buffer that holds it.
@@ -79,9 +82,15 @@ struct Plan::Builder {
   const Model& model;
   bool shared;  // some image is shared by all threads: steps need chunks
   int c = 3, h = 0, w = 0, cur = side;
+  // The bf16 families store what the stem, the pools and the Fires write in bf16 (bf16.h); `cur_bf16`: the
+  // activation in `cur` is such a one. The image and the squeeze's frame stay fp32.
+  const bool act_bf16 = plan.kernels_->round_bf16 != nullptr;
+  bool cur_bf16 = false;
 
   static int other(int buffer) { return buffer == main ? side : main; }
   void need(int buffer, int64_t floats) { plan.buffer_floats_[buffer] = std::max(plan.buffer_floats_[buffer], floats); }
+  // Room for `values` activations, bf16 or fp32.
+  void need_values(int buffer, int64_t values, bool bf16) { need(buffer, bf16 ? (values + 1) / 2 : values); }
   void need_scratch(int64_t floats) { plan.scratch_floats_ = std::max(plan.scratch_floats_, floats); }
   // Chunks for `units` of work, at least `min_units` each; one when no image is ever shared.
   int64_t chunks_for(int64_t units, int64_t min_units) const {
@@ -132,39 +141,57 @@ struct Plan::Builder {
     const int ph = static_cast<int>(pool_output_size(oh, 3, 2)), pw = static_cast<int>(pool_output_size(ow, 3, 2));
     const int64_t conv_row = int64_t{ow} * o, chunks = chunks_for(ph, 8);
     const int64_t stacked_row = windows ? int64_t{in_w} * K * in_c : 0, image_row = int64_t{in_w} * in_c;
-    const int64_t band_rows = 2 * kStemBand + 1;
-    need(out, int64_t{ph} * pw * o);
-    need_scratch(band_rows * (conv_row + stacked_row));
+    // bf16 output: a conv of the plan's family writes its rows in bf16 and the pool runs on them; the fp32 stem
+    // of another family is pooled in fp32 into `pooled`, then rounded.
+    const bool rows_bf16 = act_bf16 && k == plan.kernels_;
+    const int64_t band_rows = 2 * kStemBand + 1, pooled_band = act_bf16 && !rows_bf16 ? int64_t{kStemBand} * pw * o : 0;
+    const x86::KernelTable* family = plan.kernels_;
+    need_values(out, int64_t{ph} * pw * o, act_bf16);
+    need_scratch(band_rows * (conv_row + stacked_row) + pooled_band);
     add(conv.name + "-" + pool.name.substr(pool.name.find('.') + 1), int64_t{oh} * ow * o * in_c * K * K, chunks,
         [=](const Context& x, int64_t first, int64_t last) {
           const auto [r0, r1] = pieces_span(ph, 1, first, last, chunks);
           float* stacked = x.scratch + band_rows * conv_row;
+          float* pooled = stacked + band_rows * stacked_row;  // the band's pooled rows before rounding to bf16
           // Pooled rows [p, p + n) need conv rows [2p, 2p + 2n]; the last is the next band's first.
           int carried = 0;  // conv rows already at the top of the band buffer
           for (int64_t p = r0; p < r1; p += kStemBand) {
             const int n = static_cast<int>(std::min<int64_t>(kStemBand, r1 - p));
             const int top = static_cast<int>(2 * p), bottom = std::min(oh, top + 2 * n + 1);
             const float* image = x.lane.buffer[in] + int64_t{top + carried} * stride * image_row;
+            uint16_t* rows16 = as_bf16(x.scratch);
             ConvIO io{.in = image,
                       .in_pixel = in_c,
                       .in_row = image_row,
-                      .out = x.scratch + carried * conv_row,
+                      .out = rows_bf16 ? nullptr : x.scratch + carried * conv_row,
                       .out_pixel = o,
                       .out_row = conv_row,
                       .out_h = bottom - top - carried,
-                      .out_w = ow};
+                      .out_w = ow,
+                      .out_bf16 = rows_bf16 ? rows16 + carried * conv_row : nullptr};
             if (windows) {
               bf16::stack_windows(image, in_w, K, stride, stacked, stacked_row, 0, io.out_h);
               io.in = stacked, io.in_pixel = int64_t{stride} * K * in_c, io.in_row = stacked_row;
             }
             k->conv_relu(*pc, io, 0, io.pixels(), 0, pc->blocks());
             // NaN-free: the ReLU above maps NaN to 0, and NaN input is caught at the entry.
-            k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + p * pw * o, 0, n);
+            const int64_t at = p * pw * o;
+            if (rows_bf16) {
+              k->max_pool_bf16(rows16, bottom - top, ow, o, as_bf16(x.lane.buffer[out]) + at, 0, n);
+            } else if (pooled_band) {
+              k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, pooled, 0, n);
+              family->round_bf16(pooled, int64_t{n} * pw * o, as_bf16(x.lane.buffer[out]) + at);
+            } else {
+              k->max_pool_3x3s2_ceil_no_nan(x.scratch, bottom - top, ow, o, x.lane.buffer[out] + at, 0, n);
+            }
             carried = bottom - top == 2 * n + 1 ? 1 : 0;
-            if (carried) std::copy(x.scratch + 2 * n * conv_row, x.scratch + (2 * n + 1) * conv_row, x.scratch);
+            if (carried && rows_bf16)
+              std::copy(rows16 + 2 * n * conv_row, rows16 + (2 * n + 1) * conv_row, rows16);
+            else if (carried)
+              std::copy(x.scratch + 2 * n * conv_row, x.scratch + (2 * n + 1) * conv_row, x.scratch);
           }
         });
-    c = o, h = ph, w = pw, cur = out;
+    c = o, h = ph, w = pw, cur = out, cur_bf16 = act_bf16;
   }
 
   void max_pool(const Layer& l) {
@@ -172,11 +199,16 @@ struct Plan::Builder {
     const int oh = static_cast<int>(pool_output_size(h, 3, 2)), ow = static_cast<int>(pool_output_size(w, 3, 2));
     const int channels = c, in_h = h, in_w = w, in = cur, out = other(cur);
     const int64_t chunks = chunks_for(oh, 2);
-    need(out, int64_t{oh} * ow * c);
+    const bool bf16 = cur_bf16;
+    need_values(out, int64_t{oh} * ow * c, bf16);
     add(l.name, 0, chunks, [=](const Context& x, int64_t first, int64_t last) {
       const auto [r0, r1] = pieces_span(oh, 1, first, last, chunks);
-      k->max_pool_3x3s2_ceil_no_nan(x.lane.buffer[in], in_h, in_w, channels, x.lane.buffer[out], static_cast<int>(r0),
-                                static_cast<int>(r1));
+      if (bf16)
+        k->max_pool_bf16(as_bf16(x.lane.buffer[in]), in_h, in_w, channels, as_bf16(x.lane.buffer[out]),
+                         static_cast<int>(r0), static_cast<int>(r1));
+      else
+        k->max_pool_3x3s2_ceil_no_nan(x.lane.buffer[in], in_h, in_w, channels, x.lane.buffer[out],
+                                      static_cast<int>(r0), static_cast<int>(r1));
     });
     h = oh, w = ow, cur = out;
   }
@@ -205,8 +237,9 @@ struct Plan::Builder {
     // over the bottom and right edges read a little more of it.
     const int fh = (h + tile - 1) / tile * tile + 2, fw = (w + tile - 1) / tile * tile + 2;
     const int64_t fr = int64_t{fw} * s, interior = fr + s, pixels = int64_t{h} * w;
+    const bool in_bf16 = cur_bf16, out_bf16 = act_bf16;
     need(frame, fh * fr);
-    need(out, pixels * e);
+    need_values(out, pixels * e, out_bf16);
 
     const int64_t sq_chunks = chunks_for(pixels, 48), sq_unit = k->pixel_unit(squeeze->blocks());
     add(l.name + ".squeeze", conv_macs(*squeeze, pixels), sq_chunks,
@@ -220,14 +253,15 @@ struct Plan::Builder {
               std::fill(f + y * fr + (cols + 1) * s, f + (y + 1) * fr, 0.0f);
             }
           }
-          const ConvIO io{.in = x.lane.buffer[in],
+          const ConvIO io{.in = in_bf16 ? nullptr : x.lane.buffer[in],
                           .in_pixel = in_c,
                           .in_row = int64_t{cols} * in_c,
                           .out = f + interior,
                           .out_pixel = s,
                           .out_row = fr,
                           .out_h = rows,
-                          .out_w = cols};
+                          .out_w = cols,
+                          .in_bf16 = in_bf16 ? as_bf16(x.lane.buffer[in]) : nullptr};
           const auto [p0, p1] = pieces_span(pixels, sq_unit, first, last, sq_chunks);
           k->conv_relu(*squeeze, io, p0, p1, 0, squeeze->blocks());
         });
@@ -248,11 +282,18 @@ struct Plan::Builder {
                 .out_row = int64_t{cols} * e,
                 .out_h = rows,
                 .out_w = cols};
+      // Channel `offset` of the Fire's output, where a branch writes its half.
+      const auto at = [&](int offset) {
+        if (out_bf16)
+          io.out_bf16 = as_bf16(x.lane.buffer[out]) + offset;
+        else
+          io.out = x.lane.buffer[out] + offset;
+      };
       for (int64_t chunk = first; chunk < last; ++chunk) {
         const int64_t team = chunk / per_team, j = chunk % per_team;
         if (j == 0) {
           io.in = f;
-          io.out = x.lane.buffer[out] + e1->out_channels;
+          at(e1->out_channels);
           // Whole register tiles of Winograd tiles per piece.
           const auto [t0, t1] = piece(tiles, k->tile_pixels, team, teams);
           if (winograd)
@@ -261,13 +302,13 @@ struct Plan::Builder {
             k->conv_relu(*e3_direct, io, t0, t1, 0, e3_direct->blocks());
         } else {
           io.in = f + interior;
-          io.out = x.lane.buffer[out];
+          at(0);
           const auto [p0, p1] = piece(pixels, e1_unit, team * (per_team - 1) + j - 1, e1_pieces);
           k->conv_relu(*e1, io, p0, p1, 0, e1->blocks());
         }
       }
     });
-    c = e, cur = out;
+    c = e, cur = out, cur_bf16 = out_bf16;
   }
 
   // conv + ReLU + global average pool: per-channel sums of the ReLU'd conv, no conv output stored.
@@ -279,9 +320,14 @@ struct Plan::Builder {
     const int64_t padded = int64_t{h + 2 * pad} * (w + 2 * pad), border = padded - int64_t{h} * w;
     const float scale = 1.0f / static_cast<float>(padded);
     const int64_t chunks = chunks_for(pc->blocks(), 2);
+    const bool in_bf16 = cur_bf16;
     add(conv.name, conv_macs(*pc, padded), chunks, [=](const Context& x, int64_t first, int64_t last) {
-      const ConvIO io{
-          .in = x.lane.buffer[in], .in_pixel = in_c, .in_row = int64_t{cols} * in_c, .out_h = rows, .out_w = cols};
+      const ConvIO io{.in = in_bf16 ? nullptr : x.lane.buffer[in],
+                      .in_pixel = in_c,
+                      .in_row = int64_t{cols} * in_c,
+                      .out_h = rows,
+                      .out_w = cols,
+                      .in_bf16 = in_bf16 ? as_bf16(x.lane.buffer[in]) : nullptr};
       const auto [b0, b1] = pieces_span(pc->blocks(), 1, first, last, chunks);
       k->conv_relu_channel_sums(*pc, io, static_cast<int>(b0), static_cast<int>(b1), x.logits);
       // A 1x1 conv's padded border sees only zeros: there its output is relu(bias).

@@ -53,7 +53,8 @@ class Plan {
   // that expand3x3 reads its padding without branches. Every Fire writes its output into `main`, whatever
   // buffer its input is in: the squeeze, a step before, is that input's last reader. Only what reads and writes
   // at once (the stem, a max-pool) goes from one buffer to the other, so `side` holds just the input image and
-  // the pooled maps, a quarter of the largest Fire output or less.
+  // the pooled maps, a quarter of the largest Fire output or less. The bf16 families keep bf16 activations in
+  // `main` and `side` (after the image), in half the room; sizes are counted in floats.
   struct Lane {
     float* buffer[3];
   };

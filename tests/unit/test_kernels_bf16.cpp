@@ -1,12 +1,14 @@
 // The bf16 kernel families: the rounding defined bit for bit, the reference bf16 kernels against the fp32 ones
 // on bf16-rounded data (which checks the packing), the AVX512-BF16 kernels against the reference ones on odd
 // shapes (long runs cut into pieces, odd runs, strides, partial tiles and blocks, work split as threads split
-// it), the stem over stacked windows, bf16 Winograd likewise and against the fp32 conv, and whole bf16 plans
-// against the fp32 forward.
+// it), the stem over stacked windows, bf16 Winograd likewise and against the fp32 conv, the bf16 activations
+// between layers (read, written, pooled, rounded) against their fp32 definitions, and whole bf16 plans against
+// the fp32 forward.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <limits>
 
@@ -136,6 +138,112 @@ TEST(Bf16, Avx512Bf16KernelsMatchTheReferenceOnOddShapes) {
     bf16::pack(p);
     expect_close(run_conv(x86::avx512bf16_kernels, p, in, k), run_conv(x86::reference_bf16_kernels, p, in, k), 1e-5);
   }
+}
+
+std::vector<uint16_t> to_bf16(const std::vector<float>& v) {
+  std::vector<uint16_t> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = bf16::round(v[i]);
+  return out;
+}
+
+// The bf16 activations between layers (ConvIO::in_bf16, out_bf16): a conv reading bf16 input gives the bits it
+// gives on that input in fp32 (both read the same pairs), and one writing bf16 writes its fp32 output rounded,
+// into its channel slice only; pixels and blocks split as threads split them.
+void check_bf16_activations(const x86::KernelTable& kt) {
+  uint64_t seed = 500;
+  for (const ConvCase& k : kConvCases) {
+    SCOPED_TRACE(::testing::Message() << "C" << k.C << " O" << k.O << " K" << k.K << " s" << k.stride);
+    const Tensor x = random_tensor({1, k.H, k.W, k.C}, ++seed, -2, 2);
+    const Tensor w = random_tensor({k.O, k.C, k.K, k.K}, ++seed), b = random_tensor({k.O}, ++seed);
+    const std::vector<float> in(x.data(), x.data() + x.numel());
+    const std::vector<uint16_t> in_bf16 = to_bf16(in);
+    avx2::PackedConv p = avx2::pack_conv(w, b, k.stride);
+    bf16::pack(p);
+    const int OH = (k.H - k.K) / k.stride + 1, OW = (k.W - k.K) / k.stride + 1, lead = 2, wide = k.O + 3;
+    const int64_t pixels = int64_t{OH} * OW;
+    const auto io = [&](bool bf16_in) {
+      avx2::ConvIO io{bf16_in ? nullptr : in.data(), k.C, int64_t{k.W} * k.C, nullptr, wide, int64_t{OW} * wide,
+                      OH, OW};
+      if (bf16_in) io.in_bf16 = in_bf16.data();
+      return io;
+    };
+    std::vector<float> want(static_cast<std::size_t>(pixels * wide), -7.0f);
+    avx2::ConvIO fp32 = io(false);
+    fp32.out = want.data() + lead;
+    kt.conv_relu(p, fp32, 0, pixels, 0, p.blocks());
+    std::vector<float> want_sums(static_cast<std::size_t>(k.O)), sums = want_sums;
+    kt.conv_relu_channel_sums(p, fp32, 0, p.blocks(), want_sums.data());
+    avx2::ConvIO from_bf16 = io(true);
+    kt.conv_relu_channel_sums(p, from_bf16, 0, p.blocks(), sums.data());
+    EXPECT_EQ(sums, want_sums);
+    std::vector<float> got(want.size(), -7.0f);
+    from_bf16.out = got.data() + lead;
+    kt.conv_relu(p, from_bf16, 0, pixels, 0, p.blocks());
+    EXPECT_EQ(got, want);
+
+    std::vector<uint16_t> want_bf16(want.size(), bf16::round(-7.0f));
+    for (int64_t i = 0; i < pixels; ++i)
+      for (int o = lead; o < lead + k.O; ++o)
+        want_bf16[static_cast<std::size_t>(i * wide + o)] = bf16::round(want[static_cast<std::size_t>(i * wide + o)]);
+    const int64_t mid = std::min(pixels, (pixels / 2 + kt.tile_pixels - 1) / kt.tile_pixels * kt.tile_pixels);
+    for (bool bf16_in : {false, true}) {
+      SCOPED_TRACE(bf16_in ? "bf16 in, bf16 out" : "fp32 in, bf16 out");
+      std::vector<uint16_t> out(want.size(), bf16::round(-7.0f));
+      avx2::ConvIO to_bf16_out = io(bf16_in);
+      to_bf16_out.out_bf16 = out.data() + lead;
+      for (auto [p0, p1] : {std::pair<int64_t, int64_t>{0, mid}, {mid, pixels}})
+        for (auto [b0, b1] : {std::pair{0, p.blocks() / 2}, {p.blocks() / 2, p.blocks()}})
+          kt.conv_relu(p, to_bf16_out, p0, p1, b0, b1);
+      EXPECT_EQ(out, want_bf16);
+    }
+  }
+}
+
+TEST(Bf16, ReferenceKernelsReadAndWriteBf16ActivationsAsRoundedFp32) {
+  REQUIRE_AVX2();
+  check_bf16_activations(x86::reference_bf16_kernels);
+}
+
+TEST(Bf16, Avx512Bf16KernelsReadAndWriteBf16ActivationsAsRoundedFp32) {
+  REQUIRE_BF16();
+  check_bf16_activations(x86::avx512bf16_kernels);
+}
+
+// Max-pool over bf16 ReLU outputs is the fp32 pool of the widened values, the fast family's the reference's, on
+// odd sides and channel counts (vector and scalar channels), rows split as threads split them; the fast
+// rounding is bf16::round on every kind of value.
+TEST(Bf16, PoolAndRoundingOfBf16ActivationsMatchTheirDefinitions) {
+  REQUIRE_AVX2();
+  std::vector<const x86::KernelTable*> families{&x86::reference_bf16_kernels};
+  if (kernels::has_avx512bf16()) families.push_back(&x86::avx512bf16_kernels);
+  for (const auto& [h, w, c] : {std::array{1, 1, 1}, std::array{2, 3, 5}, std::array{13, 13, 64},
+                                std::array{9, 14, 33}, std::array{27, 27, 96}, std::array{6, 7, 100}}) {
+    SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c));
+    const Tensor x = random_tensor({h, w, c}, static_cast<uint64_t>(h * 1000 + w * 10 + c), -1, 3);
+    std::vector<float> in(static_cast<std::size_t>(x.numel()));
+    for (int64_t i = 0; i < x.numel(); ++i) in[static_cast<std::size_t>(i)] = rounded(std::max(x[i], 0.0f));
+    const std::vector<uint16_t> in_bf16 = to_bf16(in);
+    const int oh = static_cast<int>(pool_output_size(h, 3, 2)), ow = static_cast<int>(pool_output_size(w, 3, 2));
+    std::vector<float> want(static_cast<std::size_t>(oh * ow * c));
+    avx2::max_pool_3x3s2_ceil_no_nan(in.data(), h, w, c, want.data(), 0, oh);
+    for (const x86::KernelTable* kt : families) {
+      SCOPED_TRACE(kt->family);
+      std::vector<uint16_t> got(want.size(), 0xffff);
+      kt->max_pool_bf16(in_bf16.data(), h, w, c, got.data(), 0, oh / 2);
+      kt->max_pool_bf16(in_bf16.data(), h, w, c, got.data(), oh / 2, oh);
+      EXPECT_EQ(got, to_bf16(want));
+    }
+  }
+  std::vector<float> values{0.0f, -0.0f, 0x1p-140f, -0x1p-140f, 1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f,
+                            std::numeric_limits<float>::max(), -std::numeric_limits<float>::infinity(), 65504.0f};
+  for (int i = 0; i < 40; ++i) values.push_back(std::ldexp(1.0f + 0.0137f * static_cast<float>(i), i - 20));
+  for (const x86::KernelTable* kt : families)
+    for (std::size_t n : {std::size_t{1}, std::size_t{16}, std::size_t{17}, values.size()}) {
+      std::vector<uint16_t> got(values.size(), 0x1234), want = to_bf16(values);
+      kt->round_bf16(values.data(), static_cast<int64_t>(n), got.data());
+      std::fill(want.begin() + static_cast<std::ptrdiff_t>(n), want.end(), uint16_t{0x1234});
+      EXPECT_EQ(got, want) << kt->family << ", " << n << " values";
+    }
 }
 
 // The stem as a 1x1 conv over stacked windows (stem_windows.h): the stacking checked value for value against the
@@ -299,6 +407,36 @@ TEST(Bf16, Avx512Bf16WinogradMatchesTheReferenceOnOddShapes) {
     const avx2::PackedWinograd p = bf16_winograd(w, k.tile);
     expect_close(run_winograd(x86::avx512bf16_kernels, p, w, k), run_winograd(x86::reference_bf16_kernels, p, w, k),
                  1e-5);
+  }
+}
+
+// Winograd writing bf16 activations writes its fp32 output rounded, into its slice only.
+TEST(Bf16, WinogradWritesBf16ActivationsAsRoundedFp32) {
+  REQUIRE_AVX2();
+  std::vector<const x86::KernelTable*> families{&x86::reference_bf16_kernels};
+  if (kernels::has_avx512bf16()) families.push_back(&x86::avx512bf16_kernels);
+  uint64_t seed = 600;
+  for (const WinogradCase& k : kWinogradCases) {
+    SCOPED_TRACE(::testing::Message() << "F(" << k.tile << ",3) C" << k.C << " O" << k.O << " " << k.H << "x" << k.W);
+    const WinogradProblem w(k, seed += 3);
+    const avx2::PackedWinograd p = bf16_winograd(w, k.tile);
+    const int lead = 2, wide = k.O + 3;
+    const int64_t tiles = avx2::winograd_tiles(k.tile, k.H, k.W), pixels = int64_t{k.H} * k.W;
+    std::vector<float> scratch(static_cast<std::size_t>(avx2::winograd_scratch_floats(p)));
+    for (const x86::KernelTable* kt : families) {
+      SCOPED_TRACE(kt->family);
+      const std::vector<float> slice = run_winograd(*kt, p, w, k);
+      std::vector<uint16_t> want(static_cast<std::size_t>(pixels * wide), 0xffff), got = want;
+      for (int64_t i = 0; i < pixels; ++i)
+        for (int o = 0; o < k.O; ++o)
+          want[static_cast<std::size_t>(i * wide + lead + o)] = bf16::round(slice[static_cast<std::size_t>(i * k.O + o)]);
+      avx2::ConvIO io{w.frame.data(), k.C, w.frame_w * k.C, nullptr, wide, int64_t{k.W} * wide, k.H, k.W};
+      io.out_bf16 = got.data() + lead;
+      const int64_t mid = std::min(tiles, (tiles / 2 + kt->tile_pixels - 1) / kt->tile_pixels * kt->tile_pixels);
+      kt->winograd_relu(p, io, 0, mid, scratch.data());
+      kt->winograd_relu(p, io, mid, tiles, scratch.data());
+      EXPECT_EQ(got, want);
+    }
   }
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 // bfloat16 as the bf16 kernel families use it: the top half of an fp32, rounded to nearest even exactly as
 // AVX512-BF16's vcvtne2ps2bf16 rounds (zeros and denormals to a zero of the same sign, NaN stays a quiet NaN,
-// numbers too large round to infinity). Weights are rounded once when the plan is built; activations as each
-// conv reads them, which gives the same numbers as storing them in bf16 (ReLU and max-pool commute with a
-// monotonic rounding). Products of two bf16 are exact in fp32; sums are fp32.
+// numbers too large round to infinity). Weights are rounded once when the plan is built. The activations that
+// only 1x1 convs read (Fire outputs, pooled maps: the squeezes' and the head's inputs) are stored in bf16 by
+// their producer's epilogue; the rest (the image, the squeeze outputs that Winograd transforms in fp32) stay
+// fp32 and are rounded as a conv reads them. Both give the numbers of rounding at the read, since ReLU and
+// max-pool commute with a monotonic rounding. Products of two bf16 are exact in fp32; sums are fp32.
 #include <bit>
 #include <cstdint>
 
@@ -30,6 +32,12 @@ void conv_relu(const avx2::PackedConv& conv, const avx2::ConvIO& io, int64_t pix
                int block_begin, int block_end);
 void conv_relu_channel_sums(const avx2::PackedConv& conv, const avx2::ConvIO& io, int block_begin, int block_end,
                             float* sums);
+// The reference epilogue's store: value at index `at` of io's output, rounded where it is bf16 (ConvIO::out_bf16).
+void store(const avx2::ConvIO& io, int64_t at, float value);
+// KernelTable::max_pool_bf16 and round_bf16 of the reference family: non-negative bf16 compare as unsigned
+// 16-bit integers, so the pool is a max of those.
+void max_pool(const uint16_t* in, int h, int w, int c, uint16_t* out, int row_begin, int row_end);
+void round_span(const float* in, int64_t n, uint16_t* out);
 // Winograd (winograd_reference_bf16.cpp): the numbers every fast bf16 Winograd is held to. `scratch` is unused.
 void winograd_relu(const avx2::PackedWinograd& conv, const avx2::ConvIO& io, int64_t tile_begin, int64_t tile_end,
                    float* scratch);

@@ -18,7 +18,7 @@ namespace {
 constexpr int kPairGroup = 48, kMaxPairs = 512;
 
 // The pixel group [g0, g0 + count)'s windows as pair rows: per kernel row its run in pairs, the odd run's last
-// pair zero-filled, as the panels are.
+// pair zero-filled, as the panels are; from fp32 input rounded, from bf16 input (ConvIO::in_bf16) copied.
 struct PairRows {
   alignas(64) uint32_t pairs[kPairGroup][kMaxPairs + 16];  // + 16: to_pairs fills whole vectors
   const uint16_t* rows[kPairGroup];
@@ -26,11 +26,18 @@ struct PairRows {
 
   static bool fits(const PackedConv& c) { return c.kernel * c.run_pairs() <= kMaxPairs; }
   void convert(const PackedConv& c, const ConvIO& io, int64_t g0, int64_t end) {
+    if (io.in_bf16)
+      convert(c, io, io.in_bf16, g0, end);
+    else
+      convert(c, io, io.in, g0, end);
+  }
+  template <class In>
+  void convert(const PackedConv& c, const ConvIO& io, const In* in0, int64_t g0, int64_t end) {
     count = static_cast<int>(end - g0);
     const int run = c.run(), run_pairs = c.run_pairs();
     int64_t oh = g0 / io.out_w, ow = g0 % io.out_w;
     for (int i = 0; i < count; ++i) {
-      const float* in = io.in + oh * c.stride * io.in_row + ow * c.stride * io.in_pixel;
+      const In* in = in0 + oh * c.stride * io.in_row + ow * c.stride * io.in_pixel;
       for (int s = 0; s < c.kernel; ++s)
         for (int k0 = 0; k0 < run; k0 += 64)
           Avx512Bf16::to_pairs(in + s * io.in_row + k0, std::min(64, run - k0), pairs[i] + s * run_pairs + k0 / 2);

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "kernels/x86/isa_avx512.h"
 #include "kernels/x86/microkernel.h"
@@ -15,6 +16,16 @@ namespace squeezenet::x86 {
 
 // A type of its own, so that nothing instantiated for it is shared with the AVX-512F code.
 struct Avx512Bf16 : Avx512 {
+  static constexpr bool bf16_activations = true;  // reads and writes ConvIO::in_bf16 and out_bf16
+
+  // Lanes [0, n) of v rounded to bf16 (vcvtneps2bf16: bf16.h's rule) at p; nothing past them is touched.
+  static void store_bf16(uint16_t* p, Vec v, int n) {
+    const __m256i b = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
+    if (n >= lanes)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), b);
+    else if (n > 0)
+      _mm256_mask_storeu_epi16(p, first(n), b);
+  }
   // 0 < n <= 64 floats to n rounded bf16 in pairs, zero-filled to a multiple of 16 pairs: a run of 32 or fewer
   // (an expand1x1 over a 16-channel squeeze, the last 32 of 96 channels, 1.0's 147-value stem windows' last 19)
   // converts one vector, not two.
@@ -25,8 +36,17 @@ struct Avx512Bf16 : Avx512 {
     }
   }
 
-  template <int M, int NB>
-  static detail::Acc<Avx512Bf16, M, NB> conv_tile(const avx2::PackedConv& c, const float* const* in, int b,
+  // The same for input already in bf16: copied, the odd run's last pair zero-filled.
+  static void to_pairs(const uint16_t* p, int n, uint32_t* out) {
+    for (int h = 0; h < (n + 31) / 32; ++h) {
+      const int k = std::min(32, n - 32 * h);
+      const __mmask32 m = k >= 32 ? ~__mmask32{0} : (__mmask32{1} << k) - 1;
+      _mm512_storeu_si512(out + 16 * h, _mm512_maskz_loadu_epi16(m, p + 32 * h));
+    }
+  }
+
+  template <int M, int NB, class In>
+  static detail::Acc<Avx512Bf16, M, NB> conv_tile(const avx2::PackedConv& c, const In* const* in, int b,
                                                   const detail::Reduction& r) {
     constexpr int chunk = 64, lanes16 = avx2::kTileChannels;
     detail::Acc<Avx512Bf16, M, NB> a;
@@ -59,6 +79,16 @@ struct Avx512Bf16 : Avx512 {
       }
     return a;
   }
+};
+
+// max_pool_3x3s2_ceil's vector operations (pool_impl.h) on bf16 ReLU outputs: 32 channels a vector, and
+// non-negative bf16 order as unsigned 16-bit integers do, so vpmaxuw is their max.
+struct Avx512Bf16Max {
+  using Vec = __m512i;
+  static constexpr int lanes = 32;
+  static Vec load(const uint16_t* p) { return _mm512_loadu_si512(p); }
+  static void store(uint16_t* p, Vec v) { _mm512_storeu_si512(p, v); }
+  static Vec max(Vec a, Vec b) { return _mm512_max_epu16(a, b); }
 };
 
 }  // namespace squeezenet::x86

@@ -29,6 +29,10 @@ struct KernelTable {
   // yardstick for "% of peak".
   const char* peak_unit;  // "FMA"
   double (*peak_gflops)(double seconds);
+  // The bf16 families' activations between layers (plan.cpp; nullptr in the fp32 families): max_pool_3x3s2_ceil
+  // over bf16 ReLU outputs, and n fp32 values rounded to bf16 (bf16.h's rule).
+  void (*max_pool_bf16)(const uint16_t* in, int h, int w, int c, uint16_t* out, int row_begin, int row_end);
+  void (*round_bf16)(const float* in, int64_t n, uint16_t* out);
 };
 
 extern const KernelTable avx2_kernels;    // needs kernels::has_avx2_fma()

@@ -48,6 +48,10 @@ struct ConvIO {
   float* out = nullptr;  // output (0, 0), first channel of this conv's slice
   int64_t out_pixel = 0, out_row = 0;
   int out_h = 0, out_w = 0;
+  // The bf16 families' activations between layers (plan.cpp): where set, the input or output is these bf16
+  // values instead of `in` or `out`, the strides counting them. Only the bf16 kernels read them.
+  const uint16_t* in_bf16 = nullptr;
+  uint16_t* out_bf16 = nullptr;
   int64_t pixels() const { return int64_t{out_h} * out_w; }
 };
 

@@ -35,6 +35,8 @@ const KernelTable avx512_kernels{"avx512",
                                  rgb_to_nhwc<Avx512>,
                                  nullptr,
                                  "FMA",
-                                 fma_peak_gflops<Avx512>};
+                                 fma_peak_gflops<Avx512>,
+                                 nullptr,
+                                 nullptr};
 
 }  // namespace squeezenet::x86

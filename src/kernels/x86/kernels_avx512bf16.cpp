@@ -1,5 +1,7 @@
 // The AVX512-BF16 family: bf16 convs on the AVX-512 register tile (the head over pairs converted once), bf16
-// Winograd for the 3x3 expands, the AVX-512 pools and transpose, and the vdpbf16ps peak loop.
+// Winograd for the 3x3 expands, the AVX-512 pools (over bf16 activations too) and transpose, and the vdpbf16ps
+// peak loop.
+#include <algorithm>
 #include <chrono>
 
 #include "kernels/x86/bf16.h"
@@ -44,6 +46,16 @@ double dpbf16_peak_gflops_avx512bf16(double seconds) {
   return static_cast<double>(done) * chains * 32 * 2 / elapsed / 1e9;
 }
 
+void max_pool_bf16_avx512bf16(const uint16_t* in, int h, int w, int c, uint16_t* out, int row_begin, int row_end) {
+  max_pool_3x3s2_ceil<Avx512Bf16Max, false>(in, h, w, c, out, row_begin, row_end);
+}
+
+void round_bf16_avx512bf16(const float* in, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; i += Avx512Bf16::lanes)
+    Avx512Bf16::store_bf16(out + i, Avx512Bf16::load_first(in + i, static_cast<int>(std::min<int64_t>(16, n - i))),
+                           static_cast<int>(n - i));
+}
+
 }  // namespace
 
 const KernelTable avx512bf16_kernels{"avx512bf16",
@@ -61,6 +73,8 @@ const KernelTable avx512bf16_kernels{"avx512bf16",
                                      rgb_to_nhwc<Avx512Bf16>,
                                      &avx512_kernels,
                                      "AVX512-BF16 (vdpbf16ps)",
-                                     dpbf16_peak_gflops_avx512bf16};
+                                     dpbf16_peak_gflops_avx512bf16,
+                                     max_pool_bf16_avx512bf16,
+                                     round_bf16_avx512bf16};
 
 }  // namespace squeezenet::x86

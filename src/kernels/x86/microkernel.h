@@ -113,6 +113,16 @@ inline void store(const Acc<T, M, NB>& a, float* const* out, int64_t offset, int
     }
 }
 
+// The same rounded to bf16 (bf16.h's rule), for the bf16 activations of the families whose T stores them.
+template <class T, int M, int NB>
+inline void store(const Acc<T, M, NB>& a, uint16_t* const* out, int64_t offset, int valid) {
+  constexpr int Q = Acc<T, M, NB>::per_row;
+#pragma GCC unroll 12
+  for (int j = 0; j < M; ++j)
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; ++q) T::store_bf16(out[j] + offset + q * T::lanes, a.v[j][q], valid - q * T::lanes);
+}
+
 template <int R, class F>
 inline void tile_of(int rows, int first, F& f) {
   if constexpr (R > 0) {

@@ -18,11 +18,18 @@ inline float max_keep_nan(float m, float v) { return std::isnan(m) || v <= m ? m
 // channels of a pixel are adjacent in memory, so each step reads a few whole cache lines (28 % faster than
 // channel block by channel block, which strides through the map once per block). `keep_nan` = false where the
 // input cannot hold a NaN (a ReLU's output), which saves an instruction per max.
-template <class T, bool keep_nan>
-void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int row_begin, int row_end) {
+// E: the element T's vectors hold, float, or uint16_t for bf16 ReLU outputs (Avx512Bf16Max, isa_avx512bf16.h).
+template <class T, bool keep_nan, class E = float>
+void max_pool_3x3s2_ceil(const E* in, int h, int w, int c, E* out, int row_begin, int row_end) {
   using V = typename T::Vec;
-  const auto vmax = [](V m, V v) { return keep_nan ? T::max_keep_nan(m, v) : T::max(m, v); };
-  const auto smax = [](float m, float v) { return keep_nan ? max_keep_nan(m, v) : std::max(m, v); };
+  const auto vmax = [](V m, V v) {
+    if constexpr (keep_nan) return T::max_keep_nan(m, v);
+    else return T::max(m, v);
+  };
+  const auto smax = [](E m, E v) -> E {
+    if constexpr (keep_nan) return max_keep_nan(m, v);
+    else return std::max(m, v);
+  };
   const int ow_count = static_cast<int>(pool_output_size(w, 3, 2));
   const int64_t row = int64_t{w} * c;
   constexpr int kCarried = 32;  // vectors of carried columns: channels are taken 32 vectors at a time
@@ -30,10 +37,10 @@ void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int r
   const int vector_channels = c / T::lanes * T::lanes;
   for (int oh = row_begin; oh < row_end; ++oh) {
     const int h0 = oh * 2, rows = std::min(h - h0, 3);
-    const float* top = in + h0 * row;
-    float* o = out + int64_t{oh} * ow_count * c;
+    const E* top = in + h0 * row;
+    E* o = out + int64_t{oh} * ow_count * c;
     const auto column = [&](int x, int ch) {
-      const float* p = top + int64_t{x} * c + ch;
+      const E* p = top + int64_t{x} * c + ch;
       V m = T::load(p);
       for (int r = 1; r < rows; ++r) m = vmax(m, T::load(p + r * row));
       return m;
@@ -53,7 +60,7 @@ void max_pool_3x3s2_ceil(const float* in, int h, int w, int c, float* out, int r
     for (int ch = vector_channels; ch < c; ++ch)
       for (int ow = 0; ow < ow_count; ++ow) {
         const int w0 = ow * 2, w1 = std::min(w, w0 + 3);
-        float m = top[int64_t{w0} * c + ch];
+        E m = top[int64_t{w0} * c + ch];
         for (int r = 0; r < rows; ++r)
           for (int x = w0; x < w1; ++x) m = smax(m, top[r * row + int64_t{x} * c + ch]);
         o[int64_t{ow} * c + ch] = m;

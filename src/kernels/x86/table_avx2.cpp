@@ -19,6 +19,8 @@ const KernelTable avx2_kernels{"avx2",
                                avx2::rgb_to_nhwc,
                                nullptr,
                                "FMA",
-                               avx2::fma_peak_gflops};
+                               avx2::fma_peak_gflops,
+                               nullptr,
+                               nullptr};
 
 }  // namespace squeezenet::x86

@@ -116,7 +116,7 @@ void input_tile(const float* base, int64_t in_pixel, int64_t in_row, int channel
 }
 
 // relu(A^T p A) of the `count` tiles from tile b0 on, from their products [tile][n*n][width] for the channel
-// block b on: the outputs inside the map and below out_channels only.
+// block b on: the outputs inside the map and below out_channels only, rounded to bf16 where T and io ask for it.
 template <class T, class W>
 void output_tiles(const float* mb, int64_t b0, int count, int width, int b, int out_channels, const ConvIO& io) {
   using V = typename T::Vec;
@@ -129,13 +129,16 @@ void output_tiles(const float* mb, int64_t b0, int count, int width, int b, int 
     const int cols_valid = static_cast<int>(std::min<int64_t>(m, io.out_w - tw * m));
     for (int c = 0; c < valid; c += T::lanes) {
       const float* products = mb + int64_t{t} * nn * width + c;
-      float* o = io.out + th * m * io.out_row + tw * m * io.out_pixel + b * kTileChannels + c;
+      const int64_t o = th * m * io.out_row + tw * m * io.out_pixel + b * kTileChannels + c;
       const int lanes = std::min(T::lanes, valid - c);
       output_2d<W, V>([&](int x) { return T::load(products + x * width); },
                       [&](int i, int j, V y) {
                         if (i >= rows_valid || j >= cols_valid) return;
                         const V v = T::max(y, T::zero());
-                        float* at = o + i * io.out_row + j * io.out_pixel;
+                        const int64_t offset = o + i * io.out_row + j * io.out_pixel;
+                        if constexpr (requires { T::bf16_activations; })
+                          if (io.out_bf16) return T::store_bf16(io.out_bf16 + offset, v, lanes);
+                        float* at = io.out + offset;
                         if (lanes == T::lanes)
                           T::store(at, v);
                         else

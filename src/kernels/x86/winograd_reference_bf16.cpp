@@ -1,7 +1,8 @@
 // The reference bf16 Winograd. Per tile: B^T d B of the fp32 frame in fp32 (winograd_impl.h's transforms, in
 // their order, no fused multiply-adds), each value rounded to bf16; per output channel and position, the bias at
 // position (1, 1) (0 elsewhere) plus the products with the bf16 weights (G k G^T in double, then fp32, then
-// bf16: pack_winograd), added in fp32 channel by channel; then A^T m A in fp32, and ReLU.
+// bf16: pack_winograd), added in fp32 channel by channel; then A^T m A in fp32, and ReLU (then rounded to bf16
+// where the output is bf16, ConvIO::out_bf16).
 #include <algorithm>
 #include <vector>
 
@@ -38,7 +39,7 @@ void winograd(const avx2::PackedWinograd& p, const avx2::ConvIO& io, int64_t til
       x86::output_2d<W, float>([&](int x) { return products[x]; },
                                [&](int i, int j, float y) {
                                  if (th + i < io.out_h && tw + j < io.out_w)
-                                   io.out[(th + i) * io.out_row + (tw + j) * io.out_pixel + o] = std::max(y, 0.0f);
+                                   store(io, (th + i) * io.out_row + (tw + j) * io.out_pixel + o, std::max(y, 0.0f));
                                });
     }
   }
