@@ -13,8 +13,9 @@ with --per-layer the flips of the mimic with each conv kept fp32 ("keep") and wi
 Only near ties can flip, so the per-layer runs take the --near images of smallest fp32 top-1/top-2 logit margin (the
 JSON says whether they hold every flip of the full mimic).
   scripts/bf16_bound.py --weights W.safetensors --folder DIR [--preset P] [--ours-fp32 A.csv --ours-bf16 B.csv]
-                        [--per-layer] [--near N] [--every K]"""
+                        [--per-layer] [--near N] [--every K] [--threads T]"""
 import argparse
+import copy
 import csv
 import json
 import os
@@ -77,8 +78,9 @@ def top1s(*args, **kwargs):
 
 
 def load_top1(path):
+    """Top-1 by file name: the CSV's paths may name the folder another way than --folder does."""
     with open(path) as f:
-        return {r["path"]: int(r["top1"]) for r in csv.DictReader(f)}
+        return {os.path.basename(r["path"]): int(r["top1"]) for r in csv.DictReader(f)}
 
 
 def main():
@@ -91,11 +93,12 @@ def main():
     ap.add_argument("--ours-bf16", help="the same for --precision bf16")
     ap.add_argument("--per-layer", action="store_true")
     ap.add_argument("--near", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="1 is faster on a busy machine")
     ap.add_argument("--classes", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
                                                       "imagenet_classes.txt"))
     args = ap.parse_args()
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(args.threads)
     model, meta = model_from_safetensors(args.weights)
     preset = args.preset or meta.get("preset", "torchvision")
     items = labelled_images(args.folder, args.classes)[:: args.every]
@@ -106,19 +109,21 @@ def main():
     flips = lambda t: sorted(os.path.basename(paths[i]) for i in torch.nonzero(t != fp32).flatten().tolist())
     share = lambda t: round(100.0 * float((t == fp32).double().mean()), 2)
     result = {"weights": os.path.basename(args.weights), "images": len(paths)}
+    if args.ours_fp32 and args.ours_bf16:
+        a, b = load_top1(args.ours_fp32), load_top1(args.ours_bf16)
+        names = [os.path.basename(p) for p in paths]
+        ours = torch.tensor([b[n] for n in names])
+        result["ours"] = round(100.0 * float((ours == torch.tensor([a[n] for n in names])).double().mean()), 2)
+        result["ours_flips"] = sorted(n for n in names if a[n] != b[n])
+        result["ours_against_pytorch_fp32"] = share(ours)
     autocast = top1s(model, images, autocast=True)
     result["autocast"], result["autocast_flips"] = share(autocast), flips(autocast)
-    result["bf16_model"] = share(top1s(model.to(torch.bfloat16), images, torch.bfloat16))
-    model.float()
+    bf16_model = top1s(copy.deepcopy(model).to(torch.bfloat16), images, torch.bfloat16)
+    result["bf16_model"], result["bf16_model_flips"] = share(bf16_model), flips(bf16_model)
     convs = mimic(model, meta["arch"])
     mimicked = top1s(model, images)
     result["mimic"], result["mimic_flips"] = share(mimicked), flips(mimicked)
-    if args.ours_fp32 and args.ours_bf16:
-        a, b = load_top1(args.ours_fp32), load_top1(args.ours_bf16)
-        ours = torch.tensor([b[p] for p in paths])
-        result["ours"] = round(100.0 * float((ours == torch.tensor([a[p] for p in paths])).double().mean()), 2)
-        result["ours_flips"] = sorted(os.path.basename(p) for p in paths if a[p] != b[p])
-        result["ours_against_pytorch_fp32"] = share(ours)
+    print(json.dumps(result), file=sys.stderr, flush=True)  # the per-layer runs take as long again
     if args.per_layer:
         two = fp32_logits.topk(2, dim=1).values
         near = torch.argsort(two[:, 0] - two[:, 1])[: args.near]

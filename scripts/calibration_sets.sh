@@ -4,7 +4,8 @@
 #   debian-photos              natural photographs that Debian packages install (python3-skimage's data images,
 #                              opencv-doc's sample images; BSD-3-Clause, and Apache-2.0 + BSD-3-Clause, as each package's
 #                              /usr/share/doc/*/copyright); installed here with apt-get when missing
-#   debian-photos+hymenoptera  both, in two class folders, so --count takes from each in proportion
+#   debian-photos+hymenoptera  the photographs and about as many ants and bees (every 6th image of train), in two
+#                              class folders; --count 80 takes them all
 #   sample-tune-half           diagnostic only: the even positions of the sorted imagenet-sample-1000, the images
 #                              the check evaluates on (evaluate on the odd positions alone)
 
@@ -50,7 +51,9 @@ calibration_folder() {
     debian-photos+hymenoptera)
       debian_photos_ready
       link_images "$folder/photos" "${debian_photos[@]}"
-      link_images "$folder/hymenoptera" "$DATA"/hymenoptera_data/train/*/* ;;
+      local train=("$DATA"/hymenoptera_data/train/*/*) sixth=() k
+      for ((k = 0; k < ${#train[@]}; k += 6)); do sixth+=("${train[k]}"); done
+      link_images "$folder/hymenoptera" "${sixth[@]}" ;;
     sample-tune-half)
       mapfile -t sample < <(LC_ALL=C ls "$DATA/imagenet-sample-1000" | grep -i '\.jpeg$')
       local k tune=()
