@@ -83,7 +83,8 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--prune-epochs", o->prune_epochs,
-                  "Passes of masked fine-tuning after pruning (default: --epochs; 0: none)")->check(CLI::Range(0, 1000));
+                  "Passes of masked fine-tuning after pruning (default: --epochs; 0: none). It runs only with "
+                  "--density; --density 1 fine-tunes every non-zero weight without pruning more")->check(CLI::Range(0, 1000));
   cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (Adam)")->capture_default_str();
   cmd->add_option("--prune-lr", o->prune_lr, "Learning rate of masked fine-tuning (Adam)")->capture_default_str();
   cmd->add_option("--reassign-every", o->reassign_every,
