@@ -517,6 +517,10 @@ TEST(CompressCli, TeacherAndAugmentedTuning) {
   r = test::run_cli("compress -w '" + tv11 + "' --augment --out '" + out + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--augment needs --tune"), std::string::npos) << r.output;
+  r = test::run_cli("compress -w '" + tv11 + "'" + tune + " --prune-epochs 2 --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--prune-epochs needs --density"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
 
   r = test::run_cli("compress -w '" + tv11 + "' --teacher '" + tv11 + "'" + tune +
                     " --augment --density 0.5 --prune-epochs 1 --epochs 0 --batch 2 --out '" + out + "'");
