@@ -59,11 +59,14 @@ TEST(Prune, ShapedDensitiesMeetTheGlobalTarget) {
     ModelConfig c;
     c.arch = arch;
     const auto d = shaped_densities(c, 0.33);
+    // --density 1 is how masked fine-tuning runs without pruning more: every layer must keep every weight.
+    const auto all = shaped_densities(c, 1.0);
     double kept = 0, total = 0;
     for (const ConvRef& conv : conv_layers(c)) {
       const double n = double(conv.spec.out_channels) * conv.spec.in_channels * conv.spec.kernel * conv.spec.kernel;
       kept += d.at(conv.name) * n;
       total += n;
+      EXPECT_EQ(std::llround(all.at(conv.name) * n), std::llround(n)) << conv.name;
     }
     EXPECT_NEAR(kept / total, 0.33, 1e-6);
     EXPECT_LT(d.at("classifier.1"), d.at("features.0"));
@@ -514,6 +517,10 @@ TEST(CompressCli, TeacherAndAugmentedTuning) {
   r = test::run_cli("compress -w '" + tv11 + "' --augment --out '" + out + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--augment needs --tune"), std::string::npos) << r.output;
+  r = test::run_cli("compress -w '" + tv11 + "'" + tune + " --prune-epochs 2 --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--prune-epochs needs --density"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
 
   r = test::run_cli("compress -w '" + tv11 + "' --teacher '" + tv11 + "'" + tune +
                     " --augment --density 0.5 --prune-epochs 1 --epochs 0 --batch 2 --out '" + out + "'");

@@ -83,7 +83,8 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--epochs", o->epochs, "Passes over the tuning images to tune the centroids (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--prune-epochs", o->prune_epochs,
-                  "Passes of masked fine-tuning after pruning (default: --epochs; 0: none)")->check(CLI::Range(0, 1000));
+                  "Passes of masked fine-tuning after pruning (default: --epochs; 0: none). It needs --density or "
+                  "--sweep; --density 1 fine-tunes every non-zero weight without pruning more")->check(CLI::Range(0, 1000));
   cmd->add_option("--lr", o->lr, "Learning rate of the centroids and biases (Adam)")->capture_default_str();
   cmd->add_option("--prune-lr", o->prune_lr, "Learning rate of masked fine-tuning (Adam)")->capture_default_str();
   cmd->add_option("--reassign-every", o->reassign_every,
@@ -135,6 +136,9 @@ void register_compress(CLI::App& app) {
     if (o->sweep && o->tune.empty()) throw Error("--sweep needs --tune DIR: the images it measures accuracy on");
     if (o->augment && o->tune.empty()) throw Error("--augment needs --tune DIR: the images it crops");
     if (!o->teacher.empty() && o->tune.empty()) throw Error("--teacher needs --tune DIR: the images it labels");
+    if (o->prune_epochs > 0 && o->density.empty() && !o->sweep)
+      throw Error("--prune-epochs needs --density (or --sweep): masked fine-tuning follows pruning; --density 1 "
+                  "fine-tunes every non-zero weight without pruning more");
     std::optional<Model> other_teacher;
     if (!o->teacher.empty()) other_teacher = load_teacher(o->teacher, config);
     const Model& teacher = other_teacher ? *other_teacher : model;
