@@ -51,9 +51,10 @@ void max_pool_bf16_avx512bf16(const uint16_t* in, int h, int w, int c, uint16_t*
 }
 
 void round_bf16_avx512bf16(const float* in, int64_t n, uint16_t* out) {
-  for (int64_t i = 0; i < n; i += Avx512Bf16::lanes)
-    Avx512Bf16::store_bf16(out + i, Avx512Bf16::load_first(in + i, static_cast<int>(std::min<int64_t>(16, n - i))),
-                           static_cast<int>(n - i));
+  for (int64_t i = 0; i < n; i += Avx512Bf16::lanes) {
+    const int k = static_cast<int>(std::min<int64_t>(Avx512Bf16::lanes, n - i));
+    Avx512Bf16::store_bf16(out + i, Avx512Bf16::load_first(in + i, k), k);
+  }
 }
 
 }  // namespace
