@@ -13,6 +13,7 @@
 #include "run_cli.h"
 #include "temp_dir.h"
 #include "test_env.h"
+#include "util/io.h"
 #include "util/rng.h"
 
 namespace squeezenet {
@@ -155,6 +156,14 @@ TEST(CompressCli, GptqAssignment) {
   EXPECT_TRUE(std::filesystem::exists(out));
   r = test::run_cli("compress --help");
   EXPECT_NE(r.output.find("--gptq"), std::string::npos);
+
+  // The authors' file at 8 bits is shared losslessly: GPTQ moves nothing either.
+  const std::string net = data + "/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net";
+  const std::string plain = dir.file("plain.sqz"), gptq = dir.file("gptq.sqz");
+  ASSERT_EQ(test::run_cli("compress -w '" + net + "' --bits 8 --out '" + plain + "'").exit_code, 0);
+  r = test::run_cli("compress -w '" + net + "' --bits 8 --gptq '" + images + "' --batch 3 --out '" + gptq + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(plain), read_file(gptq));
 }
 
 }  // namespace
