@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "compress/codebook.h"
+#include "compress/gptq_assign.h"
 #include "compress/prune.h"
 #include "compress/share.h"
 #include "squeezenet/error.h"
@@ -60,9 +61,14 @@ WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, con
     }
     if (auto b = options.bits.find(c.name); b != options.bits.end()) {
       const auto e = options.entropy_weight.find(c.name);
-      out.codebooks[c.name + ".weight"] = share_weights(w, b->second, options.init, options.half, options.seed,
-                                                        e == options.entropy_weight.end() ? 0.0 : e->second,
-                                                        options.magnitude_power);
+      const Tensor before = options.moments ? w : Tensor{};
+      const std::vector<float>& codebook = out.codebooks[c.name + ".weight"] =
+          share_weights(w, b->second, options.init, options.half, options.seed,
+                        e == options.entropy_weight.end() ? 0.0 : e->second, options.magnitude_power);
+      if (options.moments) {
+        w = before;
+        assign_gptq(w, codebook, options.moments->moments(c.name));
+      }
     }
   }
   if (options.half) round_to_half(out, config);

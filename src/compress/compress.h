@@ -4,6 +4,7 @@
 #include <string>
 
 #include "compress/kmeans.h"
+#include "quant/gptq.h"
 #include "squeezenet/model.h"
 #include "squeezenet/weights.h"
 
@@ -17,6 +18,9 @@ struct CompressOptions {
   double magnitude_power = 0.0;  // k-means weights each weight's squared error by |w|^p
   bool half = false;  // float16 codebooks and biases
   uint64_t seed = 1;
+  // The input moments of every conv (conv_input_moments): codes are then assigned by GPTQ instead of to the
+  // nearest centroid; the codebook is k-means' either way.
+  const quant::InputMoments* moments = nullptr;
 };
 
 // Parses "0.33" (every layer, or shaped per layer with `shaped`), "features.3.squeeze=0.5,classifier.1=0.2"

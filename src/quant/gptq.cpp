@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace squeezenet::quant {
 
@@ -51,7 +52,38 @@ bool upper_factor(std::vector<double>& inv, std::size_t n) {
     for (std::size_t j = 0; j < i; ++j) std::swap(inv[i * n + j], inv[j * n + i]);
   return true;
 }
+
+// In place: h + fraction x its mean diagonal on the diagonal (1 where an input was never seen); false when the
+// diagonal is all zero (no inputs at all).
+bool damp(std::vector<double>& h, std::size_t n, double fraction) {
+  double diagonal = 0.0;
+  for (std::size_t i = 0; i < n; ++i) diagonal += h[i * n + i] / static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) h[i * n + i] += h[i * n + i] == 0.0 ? 1.0 : fraction * diagonal;
+  return diagonal > 0.0;
+}
 }  // namespace
+
+Elimination::Elimination(std::vector<double> moments, std::size_t n, double damping, bool act_order)
+    : n_(n), order_(n) {
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+  if (act_order)  // stable, so that equal moments keep input order
+    std::stable_sort(order_.begin(), order_.end(),
+                     [&](std::size_t a, std::size_t b) { return moments[a * n + a] > moments[b * n + b]; });
+  upper_.resize(n * n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) upper_[i * n + j] = moments[order_[i] * n + order_[j]];
+  factored_ = damp(upper_, n, damping) && invert(upper_, n) && upper_factor(upper_, n);
+}
+
+void Elimination::run(std::vector<double>& row, const std::function<double(std::size_t, double)>& round) const {
+  for (std::size_t k = 0; k < n_; ++k) {
+    const std::size_t i = order_[k];
+    const double q = round(i, row[i]);
+    if (!factored_) continue;  // rounding to nearest
+    const double err = (row[i] - q) / upper_[k * n_ + k];
+    for (std::size_t l = k + 1; l < n_; ++l) row[order_[l]] -= err * upper_[k * n_ + l];
+  }
+}
 
 void InputMoments::add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x, const Tensor& x_q) {
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), K = spec.kernel, D = C * K * K;
@@ -94,29 +126,31 @@ void InputMoments::add(const std::string& conv, const Conv2dSpec& spec, const Te
     }
 }
 
+std::vector<double> InputMoments::moments(const std::string& conv) const {
+  const Sums& s = sums_.at(conv);
+  const std::size_t n = static_cast<std::size_t>(std::sqrt(static_cast<double>(s.xx.size())));
+  const double count = std::max(s.count, 1.0);
+  std::vector<double> m(n * n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i; j < n; ++j) m[i * n + j] = m[j * n + i] = s.xx[i * n + j] / count;
+  return m;
+}
+
 void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const {
   const int64_t O = w.dim(0), D = w.numel() / O, taps = D / w.dim(1);
   const auto gain = [&](int64_t i) { return gains.empty() ? 1.0 : static_cast<double>(gains[static_cast<std::size_t>(i / taps)]); };
-  // The second moments of the input the int8 conv reads (x_q * gain), and the same damped by `fraction` of their
-  // mean diagonal (never-read inputs by 1), inverted.
+  // The second moments of the input the int8 conv reads (x_q * gain).
   const Sums& s = sums_.at(q.name);
   const std::size_t n = static_cast<std::size_t>(D);
   const double count = std::max(s.count, 1.0);
-  std::vector<double> moments(n * n);
-  double diagonal = 0.0;
+  std::vector<double> moments = this->moments(q.name);
   for (int64_t i = 0; i < D; ++i)
-    for (int64_t j = i; j < D; ++j) moments[i * n + j] = moments[j * n + i] = s.xx[i * n + j] / count * gain(i) * gain(j);
-  for (int64_t i = 0; i < D; ++i) diagonal += moments[i * n + i] / static_cast<double>(D);
-  const auto damped_inverse = [&](double fraction, std::vector<double>& h) {
-    h = moments;
-    for (int64_t i = 0; i < D; ++i) h[i * n + i] += h[i * n + i] == 0.0 ? 1.0 : fraction * diagonal;
-    return diagonal > 0.0 && invert(h, n);
-  };
+    for (int64_t j = 0; j < D; ++j) moments[i * n + j] = moments[i * n + j] * gain(i) * gain(j);
   // w + w (X X_q^T - X_q X_q^T) (X_q X_q^T + damping)^-1: the least ||w X - w' X_q||^2 + damping ||w' - w||^2. The
   // damping is strong (kFitDamping) because the calibration images are few and of few classes: fitted freely, the
   // weights learn their inputs' correlations, and on other images the error grows (README, "Sequential calibration").
-  std::vector<double> move, h;
-  if (!s.cross.empty() && damped_inverse(kFitDamping, h)) {
+  std::vector<double> move, h = moments;
+  if (!s.cross.empty() && damp(h, n, kFitDamping) && invert(h, n)) {
     move.assign(n * n, 0.0);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t k = 0; k < n; ++k) {
@@ -126,7 +160,7 @@ void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, Qu
       }
   }
   // GPTQ's own damping, 1 %, keeps the inverse well conditioned.
-  const bool factored = damped_inverse(0.01, h) && upper_factor(h, n);
+  const Elimination gptq(std::move(moments), n, 0.01, false);
 
   q.weight.resize(static_cast<std::size_t>(w.numel()));
   q.weight_scale.resize(static_cast<std::size_t>(O));
@@ -141,13 +175,11 @@ void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, Qu
     for (int64_t i = 0; i < D; ++i) amax = std::max(amax, std::fabs(row[i]));
     const float scale = amax > 0.0 ? static_cast<float>(amax / 127.0) : 1.0f;
     q.weight_scale[static_cast<std::size_t>(o)] = scale;
-    for (int64_t i = 0; i < D; ++i) {
-      const double r = std::clamp(std::nearbyint(row[i] / scale), -127.0, 127.0);
-      q.weight[static_cast<std::size_t>(o * D + i)] = static_cast<int8_t>(r);
-      if (!factored) continue;  // rounding to nearest
-      const double err = (row[i] - r * scale) / h[i * n + i];
-      for (int64_t j = i + 1; j < D; ++j) row[j] -= err * h[i * n + j];
-    }
+    gptq.run(row, [&](std::size_t i, double v) {
+      const double r = std::clamp(std::nearbyint(v / scale), -127.0, 127.0);
+      q.weight[static_cast<std::size_t>(o * D) + i] = static_cast<int8_t>(r);
+      return r * scale;
+    });
   }
 }
 

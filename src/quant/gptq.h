@@ -6,6 +6,7 @@
 // Sequential calibration fits each conv to the inputs the quantized network gives it (X_q, rounded and carrying every
 // earlier layer's error) while the target stays the fp32 network's output W X: the float optimum of
 // ||W X - W' X_q||^2 is W X X_q^T (X_q X_q^T)^-1, and GPTQ then rounds it on X_q X_q^T.
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +14,26 @@
 #include "squeezenet/quantize.h"
 
 namespace squeezenet::quant {
+
+// GPTQ's elimination over one conv's inputs, shared by every rounding rule (int8's grid, a shared codebook). Built
+// from the inputs' second moments [n, n], damped by `damping` x their mean diagonal (an input never seen, of zero
+// moment, by 1) so that the inverse is well conditioned. With act_order the weights are rounded in descending order
+// of their input's second moment (Frantar et al.'s "act-order"): the inputs that carry most go first, while the
+// most weights are left to absorb their error.
+class Elimination {
+ public:
+  Elimination(std::vector<double> moments, std::size_t n, double damping, bool act_order);
+  // Rounds `row` (n weights in input order) in place, one weight at a time in the elimination order: round(i, v)
+  // gives the value weight i becomes from its current v, and the weights not rounded yet absorb the error. Where
+  // the moments are not positive definite, each weight is rounded alone.
+  void run(std::vector<double>& row, const std::function<double(std::size_t, double)>& round) const;
+
+ private:
+  std::size_t n_;
+  std::vector<std::size_t> order_;  // input index of the k-th weight eliminated
+  std::vector<double> upper_;       // [n, n] upper Cholesky factor of the damped inverse, in elimination order
+  bool factored_ = false;
+};
 
 class InputMoments {
  public:
@@ -23,6 +44,8 @@ class InputMoments {
   // quant::input_gains (empty: all 1), into q.weight and q.weight_scale. With x_q apart from x, w is first moved to
   // the float optimum for x_q, damped towards w (ridge regression, kFitDamping).
   void quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const;
+  // The mean of x_q x_q^T over the sampled positions of `conv`, [D, D] in weight order (c, kh, kw).
+  std::vector<double> moments(const std::string& conv) const;
 
   static constexpr int64_t kPixels = 1024;
   // The pull of the fitted weights towards w, as a fraction of the mean diagonal of the input moments.
