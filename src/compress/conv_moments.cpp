@@ -65,7 +65,7 @@ const quant::InputMoments& SequentialMoments::measure(const std::string& conv, c
   const Model fp32 = Model::from_weights(fp32_, "the weights to share");
   const Model partly_shared = Model::from_weights(shared, "the weights being shared");
   const std::map<std::string, Conv2dSpec> specs = conv_specs(fp32.config());
-  std::set<std::string> wanted{conv};
+  std::set<std::string> wanted{conv};  // its last, in name order, is the last in forward order
   const std::string fire = conv.substr(0, conv.rfind('.'));
   if (conv == fire + ".expand1x1") wanted.insert(fire + ".expand3x3");
   moments_ = quant::InputMoments{};
@@ -73,13 +73,13 @@ const quant::InputMoments& SequentialMoments::measure(const std::string& conv, c
     std::map<std::string, Tensor> x;
     quant::forward_fp32_tapped(
         fp32, batch, kNoTap, [&](const std::string& name, const Tensor& in) { if (wanted.count(name)) x[name] = in; },
-        train::conv2d_forward);
+        train::conv2d_forward, *wanted.rbegin());
     quant::forward_fp32_tapped(
         partly_shared, batch, kNoTap,
         [&](const std::string& name, const Tensor& x_q) {
           if (wanted.count(name)) moments_.add(name, specs.at(name), x.at(name), x_q);
         },
-        train::conv2d_forward);
+        train::conv2d_forward, *wanted.rbegin());
   });
   wanted.erase(conv);
   measured_ = std::move(wanted);

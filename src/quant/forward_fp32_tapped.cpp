@@ -15,13 +15,20 @@ Tensor conv_relu(const Model& m, const Tensor& x, const std::string& name, const
 }
 }  // namespace
 
-Tensor forward_fp32_tapped(const Model& model, const Tensor& input, const Tap& tap, const Tap& conv_input, Conv conv) {
+Tensor forward_fp32_tapped(const Model& model, const Tensor& input, const Tap& tap, const Tap& given_conv_input,
+                           Conv conv, const std::string& last) {
   if (!conv) conv = ref::conv2d;
   check_input(model.config(), input.shape());
   tap("input", input);
+  bool reached = false;
+  const Tap conv_input = [&](const std::string& name, const Tensor& x) {
+    if (given_conv_input) given_conv_input(name, x);
+    reached |= name == last;
+  };
   Tensor x = input;
   Tensor logits;
   for (const Layer& l : model.layers()) {
+    if (reached) return {};
     if (l.kind == Layer::Kind::Conv2d && l.name == "features.0") x = conv_relu(model, x, l.name, l.conv, tap, conv_input, conv);
     if (l.kind == Layer::Kind::MaxPool2d) x = ref::max_pool2d_ceil(x, 3, 2);
     if (l.kind == Layer::Kind::Fire) {
