@@ -149,7 +149,7 @@ TEST(CompressCli, GptqAssignment) {
   std::filesystem::remove(dir.file("images/d.jpg"));
 
   // Every second image: 2 of the 3.
-  r = test::run_cli("compress -w '" + tv11 + "' --bits 6 --fp16 --gptq '" + images + "' --gptq-fit fp32 --tune-every 2 --batch 1 --out '" + out + "'");
+  r = test::run_cli("compress -w '" + tv11 + "' --bits 6 --fp16 --gptq '" + images + "' --tune-every 2 --batch 1 --out '" + out + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("GPTQ moments: 2 / 2 images"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out));

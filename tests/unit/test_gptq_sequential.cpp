@@ -180,6 +180,11 @@ TEST(CompressCli, GptqFitRefusesBadInputInOneLine) {
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   EXPECT_NE(r.output.find("--gptq-fit"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(out));
+  r = test::run_cli("compress -w '" + tv11 + "' --bits 4 --gptq '" + images + "' --gptq-fit sequential --tune-every 500 "
+                    "--out '" + out + "'");  // 2 images
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("GPTQ sequential: classifier.1, moments on 2 images"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out));
   r = test::run_cli("compress --help");
   EXPECT_NE(r.output.find("--gptq-fit"), std::string::npos);
 }
