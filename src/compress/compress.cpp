@@ -61,13 +61,15 @@ WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, con
     }
     if (auto b = options.bits.find(c.name); b != options.bits.end()) {
       const auto e = options.entropy_weight.find(c.name);
-      const Tensor before = options.moments ? w : Tensor{};
+      const quant::InputMoments* moments = options.moments ? &options.moments(c.name, out) : nullptr;
+      const Tensor before = moments ? w : Tensor{};
       const std::vector<float>& codebook = out.codebooks[c.name + ".weight"] =
           share_weights(w, b->second, options.init, options.half, options.seed,
                         e == options.entropy_weight.end() ? 0.0 : e->second, options.magnitude_power);
-      if (options.moments) {
+      if (moments) {
         w = before;
-        assign_gptq(w, codebook, options.moments->moments(c.name));
+        const std::vector<double> h = moments->moments(c.name);
+        assign_gptq(w, codebook, h, true, moments->fit_move(c.name, h, [](std::size_t) { return 1.0; }));
       }
     }
   }

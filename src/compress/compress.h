@@ -1,5 +1,6 @@
 #pragma once
 // Deep Compression's pruning and weight sharing over a whole network; entropy coding is the .sqz writer's.
+#include <functional>
 #include <map>
 #include <string>
 
@@ -18,9 +19,11 @@ struct CompressOptions {
   double magnitude_power = 0.0;  // k-means weights each weight's squared error by |w|^p
   bool half = false;  // float16 codebooks and biases
   uint64_t seed = 1;
-  // The input moments of every conv (conv_input_moments): codes are then assigned by GPTQ instead of to the
-  // nearest centroid; the codebook is k-means' either way.
-  const quant::InputMoments* moments = nullptr;
+  // When set, codes are assigned by GPTQ instead of to the nearest centroid (the codebook is k-means' either way),
+  // on the input moments this gives for each conv, asked in forward order with the weights as they are then (every
+  // earlier conv shared): conv_input_moments' for all, or SequentialMoments::measure. Where they hold cross
+  // moments, the weights are first moved to the optimum for the shared network's inputs (InputMoments::fit_move).
+  std::function<const quant::InputMoments&(const std::string& conv, const WeightFile& shared)> moments;
 };
 
 // Parses "0.33" (every layer, or shaped per layer with `shaped`), "features.3.squeeze=0.5,classifier.1=0.2"

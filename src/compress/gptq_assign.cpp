@@ -28,14 +28,19 @@ std::size_t row_length(const Tensor& w, const std::vector<double>& moments) {
 }
 }  // namespace
 
-void assign_gptq(Tensor& w, const std::vector<float>& codebook, const std::vector<double>& moments, bool act_order) {
+void assign_gptq(Tensor& w, const std::vector<float>& codebook, const std::vector<double>& moments, bool act_order,
+                 const std::vector<double>& move) {
   const std::size_t D = row_length(w, moments);
   if (codebook.size() < 2) return;  // nothing but zeros to share
   const quant::Elimination gptq(moments, D, kGptqDamping, act_order);
-  std::vector<double> row(D);
+  if (!move.empty() && move.size() != D * D)
+    throw Error("GPTQ: a fitting move of " + std::to_string(move.size()) + " entries for weights of " +
+                std::to_string(D) + " inputs per output");
+  std::vector<double> weights(D), row(D);
   for (int64_t o = 0; o < w.dim(0); ++o) {
     float* out = w.data() + o * static_cast<int64_t>(D);
-    for (std::size_t i = 0; i < D; ++i) row[i] = out[i];
+    for (std::size_t i = 0; i < D; ++i) weights[i] = out[i];
+    quant::apply_move(move, weights, row);
     gptq.run(row, [&](std::size_t i, double v) {
       out[i] = out[i] == 0.0f ? 0.0f : nearest_nonzero(codebook, v);  // `out` still holds the mask until coded
       return static_cast<double>(out[i]);

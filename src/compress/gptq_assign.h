@@ -17,9 +17,11 @@ inline constexpr double kGptqDamping = 0.01;
 // (D = w.numel() / O): a non-zero weight takes the non-zero centroid nearest its value with the earlier error folded
 // in, a zero stays zero, so pruned weights stay pruned and no other weight becomes zero. Weights already in the
 // codebook do not move (their error is zero), so a layer shared losslessly stays as it is. With act_order, the
-// weights whose inputs carry most are coded first (quant::Elimination).
+// weights whose inputs carry most are coded first (quant::Elimination). With a `move` (quant::InputMoments::fit_move,
+// sequential fitting), each row is first moved to the optimum for the inputs the shared network gives the conv and
+// then coded; the mask of zeros is still w's.
 void assign_gptq(Tensor& w, const std::vector<float>& codebook, const std::vector<double>& moments,
-                 bool act_order = true);
+                 bool act_order = true, const std::vector<double>& move = {});
 
 // What replacing w by q costs at the conv's output: the sum over output channels of (w - q)^T H (w - q).
 double output_error(const Tensor& w, const Tensor& q, const std::vector<double>& moments);

@@ -136,29 +136,46 @@ std::vector<double> InputMoments::moments(const std::string& conv) const {
   return m;
 }
 
-void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const {
-  const int64_t O = w.dim(0), D = w.numel() / O, taps = D / w.dim(1);
-  const auto gain = [&](int64_t i) { return gains.empty() ? 1.0 : static_cast<double>(gains[static_cast<std::size_t>(i / taps)]); };
-  // The second moments of the input the int8 conv reads (x_q * gain).
-  const Sums& s = sums_.at(q.name);
-  const std::size_t n = static_cast<std::size_t>(D);
+std::vector<double> InputMoments::fit_move(const std::string& conv, const std::vector<double>& moments,
+                                           const std::function<double(std::size_t)>& gain) const {
+  const Sums& s = sums_.at(conv);
+  const std::size_t n = static_cast<std::size_t>(std::sqrt(static_cast<double>(moments.size())));
   const double count = std::max(s.count, 1.0);
-  std::vector<double> moments = this->moments(q.name);
-  for (int64_t i = 0; i < D; ++i)
-    for (int64_t j = 0; j < D; ++j) moments[i * n + j] = moments[i * n + j] * gain(i) * gain(j);
   // w + w (X X_q^T - X_q X_q^T) (X_q X_q^T + damping)^-1: the least ||w X - w' X_q||^2 + damping ||w' - w||^2. The
   // damping is strong (kFitDamping) because the calibration images are few and of few classes: fitted freely, the
   // weights learn their inputs' correlations, and on other images the error grows (README, "Sequential calibration").
   std::vector<double> move, h = moments;
-  if (!s.cross.empty() && damp(h, n, kFitDamping) && invert(h, n)) {
-    move.assign(n * n, 0.0);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t k = 0; k < n; ++k) {
-        const double a = s.cross[i * n + k] / count * gain(static_cast<int64_t>(i)) * gain(static_cast<int64_t>(k)) - moments[i * n + k];
-        if (a == 0.0) continue;
-        for (std::size_t j = 0; j < n; ++j) move[i * n + j] += a * h[k * n + j];
-      }
-  }
+  if (s.cross.empty() || !damp(h, n, kFitDamping) || !invert(h, n)) return move;
+  move.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < n; ++k) {
+      const double a = s.cross[i * n + k] / count * gain(i) * gain(k) - moments[i * n + k];
+      if (a == 0.0) continue;
+      for (std::size_t j = 0; j < n; ++j) move[i * n + j] += a * h[k * n + j];
+    }
+  return move;
+}
+
+void apply_move(const std::vector<double>& move, const std::vector<double>& w, std::vector<double>& row) {
+  const std::size_t n = w.size();
+  row = w;
+  if (move.empty()) return;
+  for (std::size_t i = 0; i < n; ++i)
+    if (w[i] != 0.0)
+      for (std::size_t j = 0; j < n; ++j) row[j] += w[i] * move[i * n + j];
+}
+
+void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const {
+  const int64_t O = w.dim(0), D = w.numel() / O, taps = D / w.dim(1);
+  const auto gain = [&](std::size_t i) {
+    return gains.empty() ? 1.0 : static_cast<double>(gains[i / static_cast<std::size_t>(taps)]);
+  };
+  // The second moments of the input the int8 conv reads (x_q * gain).
+  const std::size_t n = static_cast<std::size_t>(D);
+  std::vector<double> moments = this->moments(q.name);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) moments[i * n + j] = moments[i * n + j] * gain(i) * gain(j);
+  const std::vector<double> move = fit_move(q.name, moments, gain);
   // GPTQ's own damping, 1 %, keeps the inverse well conditioned.
   const Elimination gptq(std::move(moments), n, 0.01, false);
 
@@ -166,11 +183,8 @@ void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, Qu
   q.weight_scale.resize(static_cast<std::size_t>(O));
   std::vector<double> row(n), fp32(n);
   for (int64_t o = 0; o < O; ++o) {
-    for (int64_t i = 0; i < D; ++i) row[i] = fp32[i] = w[o * D + i] / gain(i);
-    if (!move.empty())
-      for (std::size_t i = 0; i < n; ++i)
-        if (fp32[i] != 0.0)
-          for (std::size_t j = 0; j < n; ++j) row[j] += fp32[i] * move[i * n + j];
+    for (std::size_t i = 0; i < n; ++i) fp32[i] = w[o * D + static_cast<int64_t>(i)] / gain(i);
+    apply_move(move, fp32, row);
     double amax = 0.0;
     for (int64_t i = 0; i < D; ++i) amax = std::max(amax, std::fabs(row[i]));
     const float scale = amax > 0.0 ? static_cast<float>(amax / 127.0) : 1.0f;

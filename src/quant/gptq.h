@@ -46,6 +46,12 @@ class InputMoments {
   void quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const;
   // The mean of x_q x_q^T over the sampled positions of `conv`, [D, D] in weight order (c, kh, kw).
   std::vector<double> moments(const std::string& conv) const;
+  // The ridge move of the weights to the float optimum for x_q: M [D, D] such that each output channel's weights w
+  // (input order) become w + w M (apply_move). `moments` are moments(conv) with input i scaled by gain(i) (int8's
+  // input gains; 1 when there are none), and x's cross moments are scaled the same. Empty when x_q is x (nothing
+  // to move) or the damped moments do not invert.
+  std::vector<double> fit_move(const std::string& conv, const std::vector<double>& moments,
+                               const std::function<double(std::size_t)>& gain) const;
 
   static constexpr int64_t kPixels = 1024;
   // The pull of the fitted weights towards w, as a fraction of the mean diagonal of the input moments.
@@ -59,5 +65,8 @@ class InputMoments {
   };
   std::map<std::string, Sums> sums_;
 };
+
+// row = w + w move (fit_move's M; row = w when move is empty).
+void apply_move(const std::vector<double>& move, const std::vector<double>& w, std::vector<double>& row);
 
 }  // namespace squeezenet::quant
