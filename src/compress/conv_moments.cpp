@@ -20,22 +20,12 @@ std::map<std::string, Conv2dSpec> conv_specs(const ModelConfig& config) {
 void for_each_batch(const std::vector<LabelledImage>& images, Preset preset, int batch_size,
                     const MomentsProgress& progress, const std::function<void(const Tensor&)>& batch) {
   if (images.empty()) throw Error("GPTQ: no calibration images");
-  LabelledFolder folder;
-  folder.images = images;
-  train::LoaderOptions lo;
-  lo.batch_size = batch_size;
-  lo.augment = false;
-  lo.preset = preset;
-  train::BatchLoader loader(folder, lo);
-  loader.start_epoch(0);
   int64_t done = 0;
-  for (int64_t b = 0; b < loader.batches(); ++b) {
-    const train::Batch next = loader.next();
-    if (!next.errors.empty()) throw Error(next.errors.front());
+  train::for_each_eval_batch(images, preset, batch_size, [&](train::Batch&& next) {
     batch(next.images);
-    done += loader.images_in(b);
+    done += next.images.dim(0);
     if (progress) progress(done, static_cast<int64_t>(images.size()));
-  }
+  });
 }
 
 const quant::Tap kNoTap = [](const std::string&, const Tensor&) {};

@@ -182,24 +182,14 @@ bool uses_labels(const Model& teacher, const std::vector<LabelledImage>& images,
 
 TuningSet make_tuning_set(const Model& teacher, const std::vector<LabelledImage>& images, bool labelled,
                           int batch_size, Preset preset) {
-  LabelledFolder folder;
-  folder.images = images;
   labelled = uses_labels(teacher, images, labelled);
-  train::LoaderOptions lo;
-  lo.batch_size = batch_size;
-  lo.augment = false;
-  lo.preset = preset;
-  train::BatchLoader loader(folder, lo);
-  loader.start_epoch(0);
   TuningSet set;
-  for (int64_t b = 0; b < loader.batches(); ++b) {
-    train::Batch batch = loader.next();
-    if (!batch.errors.empty()) throw Error(batch.errors.front());
+  train::for_each_eval_batch(images, preset, batch_size, [&](train::Batch&& batch) {
     set.count += batch.images.dim(0);
     set.teacher.push_back(teacher.forward(batch.images));
     set.images.push_back(std::move(batch.images));
     if (labelled) set.labels.push_back(std::move(batch.labels));
-  }
+  });
   return set;
 }
 

@@ -116,4 +116,21 @@ Batch BatchLoader::build(int epoch, int64_t index) const {
   return b;
 }
 
+void for_each_eval_batch(const std::vector<LabelledImage>& images, Preset preset, int batch_size,
+                         const std::function<void(Batch&&)>& fn) {
+  LabelledFolder folder;
+  folder.images = images;
+  LoaderOptions lo;
+  lo.batch_size = batch_size;
+  lo.augment = false;
+  lo.preset = preset;
+  BatchLoader loader(folder, lo);
+  loader.start_epoch(0);
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    Batch batch = loader.next();
+    if (!batch.errors.empty()) throw Error(batch.errors.front());
+    fn(std::move(batch));
+  }
+}
+
 }  // namespace squeezenet::train

@@ -5,6 +5,7 @@
 // several ranks, a global batch is ranks x batch_size consecutive images of the epoch's order, and each rank
 // loads its slice of it: together they see what one process with the whole batch sees.
 #include <deque>
+#include <functional>
 #include <future>
 #include <string>
 #include <vector>
@@ -55,5 +56,10 @@ class BatchLoader {
   std::vector<std::size_t> order_;
   std::deque<std::future<Batch>> queue_;
 };
+
+// Every batch of `images` in order, as eval takes them (Resize + CenterCrop, no shuffling), each handed to `fn`; an
+// image that fails to decode is thrown as an Error rather than skipped, since calibration and tuning sets are small.
+void for_each_eval_batch(const std::vector<LabelledImage>& images, Preset preset, int batch_size,
+                         const std::function<void(Batch&&)>& fn);
 
 }  // namespace squeezenet::train
