@@ -112,15 +112,16 @@ def run_peer(engine, arch, batch, threads, iters, side, onnx_dir, precision, wei
     return json.loads(out.strip().splitlines()[-1])["seconds"]
 
 
-def quantized_files(cli, data, out_dir):
+def quantized_files(cli, data, out_dir, weight_bits):
     """Per version, the int8 file all engines run (made once: quantize the real weights, convert to QDQ ONNX)."""
     files = {}
     out_dir.mkdir(parents=True, exist_ok=True)
     for arch, rel in REAL_WEIGHTS.items():
-        q = out_dir / f"{arch}.int8.safetensors"
+        q = out_dir / (f"{arch}.int8.safetensors" if weight_bits == 8 else f"{arch}.int8.w{weight_bits}.safetensors")
         if not q.exists():
             subprocess.run([cli, "quantize", "--weights", str(data / rel), "--calibrate",
-                            str(data / "hymenoptera_data" / "train"), "--count", "64", "--out", str(q)], check=True)
+                            str(data / "hymenoptera_data" / "train"), "--count", "64", "--weight-bits",
+                            str(weight_bits), "--out", str(q)], check=True)
         if not q.with_suffix(".onnx").exists():
             subprocess.run([cli, "convert", str(q), str(q.with_suffix(".onnx"))], check=True)
         files[arch] = q
@@ -183,6 +184,8 @@ def main():
     ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
     ap.add_argument("--onnx-dir", default=str(HERE / "results" / "onnx"))
     ap.add_argument("--precision", choices=sorted(ENGINES), default="fp32")
+    ap.add_argument("--weight-bits", type=int, default=8, choices=(7, 8),
+                    help="int8: the weights' bits (7: every engine runs the same 7-bit file, see README)")
     ap.add_argument("--onednn", default=str(HERE.parent / "build" / "bench" / "onednn_bench"),
                     help="the oneDNN peer program")
     ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA", str(HERE.parent.parent / "shared" / "data")),
@@ -203,7 +206,8 @@ def main():
     for e in ENGINES[precision]:
         why = available(e, onnx_dir, precision, args.onednn)
         (notes.append(f"{e} left out: {why}") if why else engines.append(e))
-    weights = quantized_files(args.cli, pathlib.Path(args.data), HERE / "results" / "int8") if precision == "int8" else {}
+    weights = (quantized_files(args.cli, pathlib.Path(args.data), HERE / "results" / "int8", args.weight_bits)
+               if precision == "int8" else {})
     threads = [int(t) for t in args.threads.split(",")]
     load_before = os.getloadavg()[0]
     configs = [(arch, b, t) for arch in ARCHS for b in (1, args.batch) for t in threads]
@@ -225,7 +229,7 @@ def main():
 
     v = versions(args.onednn)
     name, flags = cpu_info()
-    what = ("int8, real weights quantized by `squeezenet quantize` (its default calibration on 64 hymenoptera_data/train images); "
+    what = (f"int8, real weights quantized by `squeezenet quantize --weight-bits {args.weight_bits}` (its default calibration on 64 hymenoptera_data/train images); "
             "ONNX Runtime on its QDQ export, oneDNN on its s8 weights and scales" if precision == "int8"
             else f"{precision}, random weights")
     lines = [
@@ -242,8 +246,9 @@ def main():
         lines.append("- This CPU has AVX-512: ONNX Runtime and squeezenet.cpp both use it.")
     units = {"avx512_vnni": "AVX512-VNNI", "avx_vnni": "AVX-VNNI", "avx512_bf16": "AVX512-BF16", "amx_int8": "AMX-INT8",
              "amx_bf16": "AMX-BF16"}
-    lines.append("- Low-precision units: " + ", ".join(u for f, u in units.items() if f in flags) +
-                 ("" if "amx_int8" in flags else "; no AMX") + ".")
+    here = [u for f, u in units.items() if f in flags]
+    lines.append("- Low-precision units: " + (", ".join(here) if here else "none (AVX2 and FMA only)") +
+                 ("" if "amx_int8" in flags or not here else "; no AMX") + ".")
     lines += [f"- {n}" for n in notes]
     lines += ["", "| model | batch | threads | " + " | ".join(engines) + " | fastest peer / ours | load |",
               "|---|---:|---:|" + "---:|" * (len(engines) + 2)]

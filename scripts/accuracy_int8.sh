@@ -6,13 +6,14 @@
 # build/accuracy_int8/. Exits 1 when int8 top-1 is more than 0.5 point off fp32 or agrees on < 97 % of images.
 #   scripts/accuracy_int8.sh [--method minmax|percentile|kl|mse] [--fit sequential|independent] [--count N]
 #                            [--every K] [--only NAME] [--keep-fp32 CONV,CONV...] [--calibration-set SET]
+#                            [--weight-bits B]
 # --calibration-set (scripts/calibration_sets.sh): hymenoptera (default), debian-photos, debian-photos+hymenoptera,
 # or sample-tune-half, a diagnostic that calibrates on the sample's even positions and evaluates on its odd ones only.
 # Any set but hymenoptera also prints the paired change against the hymenoptera file on the same images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${SQUEEZENET_DATA:-$(cd .. && pwd)/shared/data}"
-method=mse fit=sequential count=64 every=1 only="" keep=none set=hymenoptera
+method=mse fit=sequential count=64 every=1 only="" keep=none set=hymenoptera bits=8
 while [ $# -gt 0 ]; do
   case "$1" in
     --method) method="$2"; shift 2 ;;
@@ -22,7 +23,8 @@ while [ $# -gt 0 ]; do
     --only) only="$2"; shift 2 ;;
     --keep-fp32) keep="$2"; shift 2 ;;
     --calibration-set) set="$2"; shift 2 ;;
-    *) echo "usage: $0 [--method M] [--fit F] [--count N] [--every K] [--only NAME] [--keep-fp32 LIST] [--calibration-set SET]" >&2
+    --weight-bits) bits="$2"; shift 2 ;;
+    *) echo "usage: $0 [--method M] [--fit F] [--count N] [--every K] [--only NAME] [--keep-fp32 LIST] [--calibration-set SET] [--weight-bits B]" >&2
        exit 1 ;;
   esac
 done
@@ -43,12 +45,12 @@ status=0
 for m in "${models[@]}"; do
   IFS='|' read -r name weights preset <<<"$m"
   if [ -n "$only" ] && [ "$only" != "$name" ]; then continue; fi
-  base="int8-$method-$fit-$count-keep-$keep"
+  base="int8-$method-$fit-$count-keep-$keep" && [ "$bits" != 8 ] && base="$base-w$bits"
   tag="$base" && [ "$set" != hymenoptera ] && tag="$base-$set"
   fp32="$out/$name.safetensors" q="$out/$name.$tag.safetensors"
   build/squeezenet convert "$weights" "$fp32" >/dev/null
   build/squeezenet quantize --weights "$fp32" --preset "$preset" --calibrate "$calibration" --count "$count" \
-    --method "$method" --fit "$fit" --keep-fp32 "$keep" --out "$q" >"$out/$name.$tag.log" 2>&1
+    --method "$method" --fit "$fit" --keep-fp32 "$keep" --weight-bits "$bits" --out "$q" >"$out/$name.$tag.log" 2>&1
   images="--every $every --offset $offset"
   fp32_csv="$out/$name.fp32.every$every.offset$offset.csv"
   [ -s "$fp32_csv" ] ||
@@ -67,7 +69,7 @@ for m in "${models[@]}"; do
   /usr/bin/python3 scripts/int8_agreement.py "$fp32_csv" "$out/$name.$tag.every$every.offset$offset.csv" "${baseline[@]}" \
     >"$out/$name.$tag.agreement.json"
   /usr/bin/python3 - "$out/$name.$tag.compare.json" "$out/$name.$tag.agreement.json" "$name" \
-    "$set, $method, $fit, keep $keep" "$count" <<'PY'
+    "$set, $method, $fit, keep $keep, $bits-bit weights" "$count" <<'PY'
 import json, sys
 c, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 paired = f" (against hymenoptera: d {a['d_abs_dp']:+.4f}, z {a['z']:+.1f}, +{a['gained']} -{a['lost']})" if "z" in a else ""

@@ -243,6 +243,11 @@ int64_t QuantizedPlan::packed_weight_bytes() const {
   return bytes;
 }
 
+std::pair<int, int> QuantizedPlan::pairs_fit_convs() const {
+  const auto fit = std::count_if(convs_.begin(), convs_.end(), [](const auto& c) { return c->pairs_fit_16; });
+  return {static_cast<int>(fit), static_cast<int>(convs_.size())};
+}
+
 void QuantizedPlan::run_image(int64_t n, const Lane& lane, const float* image, float* logits, int member, int members,
                               bool timed) {
   using clock = std::chrono::steady_clock;

@@ -31,6 +31,8 @@ class QuantizedPlan {
   const Shape& input_shape() const { return input_shape_; }
   const char* isa() const { return kernels_->isa; }
   int64_t packed_weight_bytes() const;
+  // The int8 convs whose weight pairs fit vpmaddubsw's 16 bits (PackedConv::pairs_fit_16), and all int8 convs.
+  std::pair<int, int> pairs_fit_convs() const;
   int64_t arena_bytes() const { return arena_bytes_; }
 
   // Per-step wall time of member 0's images, as Plan::StepTime.

@@ -165,7 +165,7 @@ void apply_move(const std::vector<double>& move, const std::vector<double>& w, s
       for (std::size_t j = 0; j < n; ++j) row[j] += w[i] * move[i * n + j];
 }
 
-void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const {
+void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q, int levels) const {
   const int64_t O = w.dim(0), D = w.numel() / O, taps = D / w.dim(1);
   const auto gain = [&](std::size_t i) {
     return gains.empty() ? 1.0 : static_cast<double>(gains[i / static_cast<std::size_t>(taps)]);
@@ -187,10 +187,10 @@ void InputMoments::quantize(const Tensor& w, const std::vector<float>& gains, Qu
     apply_move(move, fp32, row);
     double amax = 0.0;
     for (int64_t i = 0; i < D; ++i) amax = std::max(amax, std::fabs(row[i]));
-    const float scale = amax > 0.0 ? static_cast<float>(amax / 127.0) : 1.0f;
+    const float scale = amax > 0.0 ? static_cast<float>(amax / levels) : 1.0f;
     q.weight_scale[static_cast<std::size_t>(o)] = scale;
     gptq.run(row, [&](std::size_t i, double v) {
-      const double r = std::clamp(std::nearbyint(v / scale), -127.0, 127.0);
+      const double top = levels, r = std::clamp(std::nearbyint(v / scale), -top, top);
       q.weight[static_cast<std::size_t>(o * D) + i] = static_cast<int8_t>(r);
       return r * scale;
     });

@@ -40,10 +40,10 @@ class InputMoments {
   // x: the [N, C, H, W] tensor conv `spec` reads in the fp32 network, x_q the same in the quantized one (dequantized;
   // the same object as x when fitting to fp32 inputs); at most kPixels output positions an image are sampled.
   void add(const std::string& conv, const Conv2dSpec& spec, const Tensor& x, const Tensor& x_q);
-  // s8 weights per output channel (symmetric, the channel's largest |w / gain| at 127) of w / gain[c], gains as
-  // quant::input_gains (empty: all 1), into q.weight and q.weight_scale. With x_q apart from x, w is first moved to
-  // the float optimum for x_q, damped towards w (ridge regression, kFitDamping).
-  void quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q) const;
+  // s8 weights per output channel (symmetric, the channel's largest |w / gain| at `levels`: 127 for 8 bits, 63 for
+  // 7) of w / gain[c], gains as quant::input_gains (empty: all 1), into q.weight and q.weight_scale. With x_q apart
+  // from x, w is first moved to the float optimum for x_q, damped towards w (ridge regression, kFitDamping).
+  void quantize(const Tensor& w, const std::vector<float>& gains, QuantizedConv& q, int levels = 127) const;
   // The mean of x_q x_q^T over the sampled positions of `conv`, [D, D] in weight order (c, kh, kw).
   std::vector<double> moments(const std::string& conv) const;
   // The ridge move of the weights to the float optimum for x_q: M [D, D] such that each output channel's weights w

@@ -41,8 +41,10 @@ const QuantizedConv& QuantizedModel::conv(const std::string& name) const {
 }
 
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
-                        const std::vector<std::string>& keep_fp32, Fitting fitting) {
+                        const std::vector<std::string>& keep_fp32, Fitting fitting, int weight_bits) {
   if (images.empty()) throw Error("quantize: no calibration images");
+  if (weight_bits < 2 || weight_bits > 8)
+    throw Error("quantize: weight bits must be 2 to 8, not " + std::to_string(weight_bits));
   const std::vector<ConvRef> convs = conv_layers(model.config());
   for (const std::string& name : keep_fp32)
     if (std::none_of(convs.begin(), convs.end(), [&](const ConvRef& c) { return c.name == name; }))
@@ -68,7 +70,7 @@ QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, C
       return;
     }
     const std::vector<float> gains = quant::input_gains(q, index);
-    seen.moments.quantize(w, gains, qc);
+    seen.moments.quantize(w, gains, qc, (1 << (weight_bits - 1)) - 1);
     qc.bias = seen.fp32.corrected_bias(qc, w, gains, seen.quantized);
   });
   return q;

@@ -30,10 +30,11 @@ ref::U8Tensor random_u8(Shape shape, uint64_t seed) {
   return t;
 }
 
-std::vector<int8_t> random_s8(int64_t n, uint64_t seed) {
+// Uniform in [-top, top].
+std::vector<int8_t> random_s8(int64_t n, uint64_t seed, int top = 127) {
   Rng rng(seed);
   std::vector<int8_t> w(static_cast<std::size_t>(n));
-  for (int8_t& v : w) v = static_cast<int8_t>(static_cast<int>(rng.next() % 255) - 127);
+  for (int8_t& v : w) v = static_cast<int8_t>(static_cast<int>(rng.next() % (2 * top + 1)) - top);
   return w;
 }
 
@@ -100,11 +101,12 @@ TEST(Calibration, RulesPickThresholdsInsideTheRange) {
 }
 
 // One conv with random weights and scales, as quantize() would make it.
-QuantizedConv random_conv(int c, int o, int k, int stride, int pad, int zero_point, bool to_u8, uint64_t seed) {
+QuantizedConv random_conv(int c, int o, int k, int stride, int pad, int zero_point, bool to_u8, uint64_t seed,
+                          int top = 127) {
   QuantizedConv q;
   q.name = "test";
   q.spec = {c, o, k, stride, pad};
-  q.weight = random_s8(static_cast<int64_t>(o) * c * k * k, seed);
+  q.weight = random_s8(static_cast<int64_t>(o) * c * k * k, seed, top);
   Rng rng(seed + 1);
   for (int i = 0; i < o; ++i) {
     q.weight_scale.push_back(static_cast<float>(rng.uniform(0.001, 0.01)));
@@ -135,12 +137,13 @@ INSTANTIATE_TEST_SUITE_P(Isa, Int8Family,
                          family_name);
 
 // The family's conv on an NHWC copy of x (padded into a frame of zero points) against the reference, for all
-// three outputs, the pixels cut in two uneven pieces as threads cut them.
+// three outputs, the pixels cut in two uneven pieces as threads cut them. Weights in [-top, top]: at 64 and below
+// every pair fits vpmaddubsw's 16 bits, which the AVX2 family runs apart.
 void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int stride, int pad, int h, int w,
-                uint64_t seed) {
+                uint64_t seed, int top = 127) {
   SCOPED_TRACE("c " + std::to_string(c) + " o " + std::to_string(o) + " k " + std::to_string(kernel) + " s " +
                std::to_string(stride) + " pad " + std::to_string(pad) + " " + std::to_string(h) + "x" +
-               std::to_string(w));
+               std::to_string(w) + " weights to " + std::to_string(top));
   const int zp = seed % 2 ? 128 : 0;
   const ref::U8Tensor x = random_u8({1, c, h, w}, seed);
   const int cs = (c + 3) / 4 * 4, fh = h + 2 * pad, fw = w + 2 * pad;
@@ -153,11 +156,14 @@ void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int s
   for (const auto kind : {x86::int8::ConvIO::Output::i32, x86::int8::ConvIO::Output::u8,
                           x86::int8::ConvIO::Output::f32}) {
     const bool to_u8 = kind == x86::int8::ConvIO::Output::u8;
-    const QuantizedConv q = random_conv(c, o, kernel, stride, pad, zp, to_u8, seed + 7);
+    const QuantizedConv q = random_conv(c, o, kernel, stride, pad, zp, to_u8, seed + 7, top);
     Shape shape;
     const std::vector<int32_t> acc = ref::conv2d_u8s8(x, zp, q.weight, o, kernel, stride, pad, shape);
     const int oh = static_cast<int>(shape[2]), ow = static_cast<int>(shape[3]);
     const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+    if (top <= 64) {
+      EXPECT_TRUE(pc.pairs_fit_16);
+    }
     const int out_pixel = o + 3;  // a pixel stride wider than the channels, as in a Fire's shared output
     std::vector<uint8_t> out(static_cast<std::size_t>(oh * ow * out_pixel) * 4, 0xAB);
     const x86::int8::ConvIO io{frame.data(), static_cast<int64_t>(fw) * cs, cs, out.data(),
@@ -202,22 +208,66 @@ TEST_P(Int8Family, ConvMatchesReferenceOnOddShapes) {
   check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8);  // the Caffe head: a padded 1x1
 }
 
+TEST_P(Int8Family, ConvWithSevenBitWeightsMatchesReferenceOnOddShapes) {
+  const auto& k = *GetParam();
+  check_conv(k, 3, 64, 3, 2, 0, 11, 9, 1, 63);
+  check_conv(k, 3, 17, 7, 2, 0, 15, 13, 2, 64);
+  check_conv(k, 16, 64, 1, 1, 0, 5, 7, 3, 63);
+  check_conv(k, 13, 40, 3, 1, 1, 6, 5, 4, 64);
+  check_conv(k, 5, 1, 3, 1, 1, 4, 4, 5, 63);
+  check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7, 64);
+  check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8, 63);
+}
+
+// Pairs at vpmaddubsw's edge (|w0| + |w1| = 128) against all-255 inputs sum to +-32640 and stay exact; one pair
+// past it sends the conv to the widening path, which stays exact too.
+TEST_P(Int8Family, ConvIsExactAtThePairSaturationEdge) {
+  const auto& k = *GetParam();
+  const int c = 8, o = 9;
+  const ref::U8Tensor x{{1, c, 2, 3}, std::vector<uint8_t>(static_cast<std::size_t>(c * 6), 255)};
+  const std::array<std::array<int8_t, 2>, 5> edge{{{64, 64}, {-64, -64}, {127, 1}, {-1, -127}, {100, 28}}};
+  for (const bool past : {false, true}) {
+    SCOPED_TRACE(past ? "one pair past the edge" : "every pair at the edge");
+    QuantizedConv q = random_conv(c, o, 1, 1, 0, 0, false, 11);
+    for (int i = 0; i < o * c / 2; ++i) {
+      const auto& pair = edge[static_cast<std::size_t>(i) % edge.size()];
+      q.weight[static_cast<std::size_t>(2 * i)] = pair[0];
+      q.weight[static_cast<std::size_t>(2 * i + 1)] = pair[1];
+    }
+    if (past) q.weight[0] = 127, q.weight[1] = 2;
+    const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+    EXPECT_EQ(pc.pairs_fit_16, !past);
+    Shape shape;
+    const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 0, q.weight, o, 1, 1, 0, shape);
+    std::vector<uint8_t> nhwc(static_cast<std::size_t>(c * 6), 255);
+    std::vector<int32_t> out(static_cast<std::size_t>(o * 6));
+    const x86::int8::ConvIO io{nhwc.data(), 3 * c, c, out.data(), 3 * o, o, 3, x86::int8::ConvIO::Output::i32};
+    k.conv(pc, io, 0, 6);
+    for (int ch = 0; ch < o; ++ch)
+      for (int p = 0; p < 6; ++p)
+        ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * 6 + p)])
+            << "channel " << ch << " pixel " << p;
+  }
+}
+
 // The stem as a 1x1 conv over stacked windows: the family's stacking against the plain one byte for byte, then
 // the family's conv on it against the reference conv of the image, on odd sides (widths off the 16-column
-// vectors) and output channels off the vector width, the rows cut in two uneven pieces as threads cut them.
+// vectors) and output channels off the vector width, the rows cut in two uneven pieces as threads cut them;
+// 8-bit weights and 7-bit ones.
 TEST_P(Int8Family, StemOverStackedWindowsMatchesReferenceOnOddShapes) {
   const auto& k = *GetParam();
-  for (const auto& [o, kernel, h, w] : {std::array{64, 3, 11, 9}, std::array{17, 7, 15, 37}, std::array{96, 7, 16, 17},
-                                        std::array{5, 3, 7, 33}}) {
+  for (const auto& [o, kernel, h, w, top] : {std::array{64, 3, 11, 9, 127}, std::array{17, 7, 15, 37, 127},
+                                             std::array{96, 7, 16, 17, 127}, std::array{5, 3, 7, 33, 127},
+                                             std::array{64, 3, 11, 9, 63}, std::array{17, 7, 15, 37, 63}}) {
     SCOPED_TRACE(std::to_string(o) + " channels, kernel " + std::to_string(kernel) + ", " + std::to_string(h) + "x" +
-                 std::to_string(w));
+                 std::to_string(w) + ", weights to " + std::to_string(top));
     const int stride = 2, zp = 128;
     const ref::U8Tensor x = random_u8({1, 3, h, w}, static_cast<uint64_t>(o + w));
     std::vector<uint8_t> image(static_cast<std::size_t>(4 * h * w), static_cast<uint8_t>(zp));
     for (int c = 0; c < 3; ++c)
       for (int p = 0; p < h * w; ++p)
         image[static_cast<std::size_t>(4 * p + c)] = x.data[static_cast<std::size_t>(c * h * w + p)];
-    const QuantizedConv q = random_conv(3, o, kernel, stride, 0, zp, false, static_cast<uint64_t>(h));
+    const QuantizedConv q = random_conv(3, o, kernel, stride, 0, zp, false, static_cast<uint64_t>(h), top);
     Shape shape;
     const std::vector<int32_t> acc = ref::conv2d_u8s8(x, zp, q.weight, o, kernel, stride, 0, shape);
     const int oh = static_cast<int>(shape[2]), ow = static_cast<int>(shape[3]);
@@ -283,27 +333,32 @@ TEST_P(Int8Family, ImageQuantizationMatchesReferenceAndFlagsNonFinite) {
 }
 
 // A random network quantized on synthetic images, small enough for the reference forward.
-const QuantizedModel& small_quantized(Arch arch) {
-  static std::map<Arch, QuantizedModel> cache;
-  if (!cache.count(arch)) {
+const QuantizedModel& small_quantized(Arch arch, int weight_bits = 8) {
+  static std::map<std::pair<Arch, int>, QuantizedModel> cache;
+  const auto key = std::make_pair(arch, weight_bits);
+  if (!cache.count(key)) {
     ModelConfig config;
     config.arch = arch;
     config.num_classes = 37;
     config.final_conv_pad = arch == Arch::squeezenet1_0 ? 1 : 0;
     const Model m(config, 5);
-    cache[arch] = quantize(m, synthetic_calibration_images(2, 67), Calibration::kl);
+    cache[key] = quantize(m, synthetic_calibration_images(2, 67), Calibration::kl, {}, Fitting::sequential,
+                          weight_bits);
   }
-  return cache[arch];
+  return cache.at(key);
 }
 
+// 8-bit weights, and 7-bit ones, which the AVX2 family multiplies by vpmaddubsw.
 TEST_P(Int8Family, NetworkIsBitIdenticalToReferenceOnAnyThreadCount) {
-  for (Arch arch : {Arch::squeezenet1_1, Arch::squeezenet1_0}) {
-    const QuantizedModel& q = small_quantized(arch);
+  for (const auto& [arch, bits] : {std::pair{Arch::squeezenet1_1, 8}, std::pair{Arch::squeezenet1_0, 8},
+                                   std::pair{Arch::squeezenet1_1, 7}, std::pair{Arch::squeezenet1_0, 7}}) {
+    const QuantizedModel& q = small_quantized(arch, bits);
     Tensor x = test::random_tensor({3, 3, 67, 71}, 10, -2.0, 2.5);
     x[3 * 67 * 71 + 100] = std::numeric_limits<float>::infinity();  // the second image gets NaN logits
     const Tensor expected = forward_int8_reference(q, x);
     for (int threads : {1, 2, 3, 4}) {
-      SCOPED_TRACE(arch_name(arch) + ", " + std::to_string(threads) + " threads");
+      SCOPED_TRACE(arch_name(arch) + ", " + std::to_string(bits) + "-bit weights, " + std::to_string(threads) +
+                   " threads");
       for (int64_t batch : {int64_t{1}, int64_t{3}}) {
         Tensor xb({batch, 3, 67, 71}, x.data());
         QuantizedPlan plan(q, xb.shape(), threads, GetParam());

@@ -2,7 +2,9 @@
 // of the conv reading them, and the per-layer error report.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "kernels/reference/reference.h"
 #include "quant/bias_correction.h"
@@ -10,6 +12,7 @@
 #include "quant/gptq.h"
 #include "quant/layer_error.h"
 #include "random_tensor.h"
+#include "squeezenet/error.h"
 #include "squeezenet/quantize.h"
 
 namespace squeezenet {
@@ -119,6 +122,23 @@ TEST(ExpandScales, EachExpandHasItsOwnScaleAndTheReaderUndoesTheRatio) {
     EXPECT_LT(std::sqrt(error / norm), 0.02) << c.name << ", gain " << gains.front();
   }
   EXPECT_GT(differing, 0);  // calibration gave the halves different scales somewhere
+}
+
+// Fewer weight bits: every weight within 2^(b-1) - 1, which each conv's largest reaches; outside 2-8, an error.
+TEST(WeightBits, SevenBitWeightsReachButDoNotPass63) {
+  ModelConfig config;
+  config.arch = Arch::squeezenet1_1;
+  config.num_classes = 11;
+  const Model m(config, 3);
+  const std::vector<Tensor> images = synthetic_calibration_images(2, 67);
+  const QuantizedModel q = quantize(m, images, Calibration::minmax, {}, Fitting::independent, 7);
+  for (const QuantizedConv& c : q.convs) {
+    int top = 0;
+    for (const int8_t w : c.weight) top = std::max(top, std::abs(int{w}));
+    EXPECT_EQ(top, 63) << c.name;
+  }
+  EXPECT_THROW(quantize(m, images, Calibration::minmax, {}, Fitting::independent, 9), Error);
+  EXPECT_THROW(quantize(m, images, Calibration::minmax, {}, Fitting::independent, 1), Error);
 }
 
 TEST(LayerErrors, ReportTheSameLogitErrorAsTheTwoForwards) {

@@ -46,7 +46,8 @@ double peak_rss_mib() {
 // kernels (then there is no peak and no profile).
 struct Subject {
   std::function<void()> forward;
-  const char* family;
+  std::string family;
+  std::string paths = {};  // how the family runs these weights, where that varies
   const char* unit = nullptr;
   double (*peak_loop)(double seconds) = nullptr;  // GFLOP/s (2 per multiply-add) on one thread
   std::function<void(bool)> set_profiling = nullptr;
@@ -63,6 +64,7 @@ Subject fp32_subject(const Model& model, const Shape& shape, int threads, const 
   auto plan = std::make_shared<Plan>(model, shape, threads, fast);
   return {[plan, &x, &logits] { plan->run(x.data(), logits.data()); },
           fast->family,
+          "",
           fast->peak_unit,
           fast->peak_gflops,
           [plan](bool on) { plan->set_profiling(on); },
@@ -73,7 +75,8 @@ Subject fp32_subject(const Model& model, const Shape& shape, int threads, const 
 
 double vnni_peak_gflops(double seconds) { return 2.0 * x86::int8::fastest()->peak_gmacs(seconds); }
 
-// The model's own quantization, or one made here on synthetic images (saying so): the speed is the same.
+// The model's own quantization, or one made here on synthetic images (saying so): as fast as a calibrated file with
+// as many weight bits.
 Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor& x, Tensor& logits) {
   const x86::int8::KernelTable* fast = x86::int8::fastest();
   note_on_the_fly_quantization(model, Precision::int8);
@@ -88,9 +91,17 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
     for (const QuantizedPlan::StepTime& s : plan->profile()) out.push_back({s.name, s.macs, s.seconds, s.min_seconds});
     return out;
   };
+  std::string paths;
+  if (fast == &x86::int8::int8_avx2_kernels) {
+    // Without VNNI the weights decide the speed: see PackedConv::pairs_fit_16.
+    const auto [fit, all] = plan->pairs_fit_convs();
+    paths = "vpmaddubsw on " + std::to_string(fit) + " of " + std::to_string(all) +
+            " convs (weight pairs within its 16 bits, as 7-bit weights are), the rest widened to vpmaddwd";
+  }
   return {[plan, q, &x, &logits] { plan->run(x.data(), logits.data()); },
           fast->isa,
-          fast == &x86::int8::int8_avx2_kernels ? "AVX2 vpmaddwd" : "vpdpbusd",
+          paths,
+          fast == &x86::int8::int8_avx2_kernels ? "AVX2 vpmaddubsw + vpmaddwd" : "vpdpbusd",
           vnni_peak_gflops,
           [plan](bool on) { plan->set_profiling(on); },
           profile,
@@ -121,9 +132,10 @@ void bench(const Opts& o) {
 
   Subject subject = precision == Precision::int8 ? int8_subject(model, shape, threads, x, logits)
                                                  : fp32_subject(model, shape, threads, fast, x, logits);
-  std::printf("%s, input %s, %d thread%s, %.1f M MACs per image, %s kernels\n", arch_name(model.config().arch).c_str(),
-              shape_str(shape).c_str(), threads, threads == 1 ? "" : "s", static_cast<double>(macs) / 1e6,
-              subject.family);
+  std::printf("%s, input %s, %d thread%s, %.1f M MACs per image, %s kernels%s%s\n",
+              arch_name(model.config().arch).c_str(), shape_str(shape).c_str(), threads, threads == 1 ? "" : "s",
+              static_cast<double>(macs) / 1e6, subject.family.c_str(), subject.paths.empty() ? "" : ": ",
+              subject.paths.c_str());
   const double peak = subject.peak_loop ? peak_gflops(subject.peak_loop, threads) : 0.0;
   if (subject.peak_loop)
     std::printf("peak (%s loop on %d thread%s): %.1f GFLOP/s\n", subject.unit, threads, threads == 1 ? "" : "s", peak);

@@ -3,9 +3,27 @@
 #include "kernels/x86/int8_isa_avx2.h"
 
 namespace squeezenet::x86::int8 {
+namespace {
+// Both paths give the same int32 sums; the pairs path does half the work where the weights allow it.
+void conv_avx2(const PackedConv& pc, const ConvIO& io, int64_t first, int64_t last) {
+  if (pc.pairs_fit_16)
+    conv<Avx2Int8Pairs>(pc, io, first, last);
+  else
+    conv<Avx2Int8>(pc, io, first, last);
+}
+}  // namespace
 
-const KernelTable int8_avx2_kernels{"avx2-int8", Avx2Int8::lanes, Avx2Int8::group_blocks, Avx2Int8::max_pixels,
-                                    conv<Avx2Int8>, quantize_image<Avx2Int8>, max_pool<Avx2Int8>, stack_windows,
-                                    peak_gmacs<Avx2Int8>};
+static_assert(Avx2Int8::lanes == Avx2Int8Pairs::lanes && Avx2Int8::group_blocks == Avx2Int8Pairs::group_blocks,
+              "both paths read one weight layout");
+// Threads cut pixel ranges on multiples of both paths' tiles (4 and 6 pixels).
+const KernelTable int8_avx2_kernels{"avx2-int8",
+                                    Avx2Int8::lanes,
+                                    Avx2Int8::group_blocks,
+                                    12,
+                                    conv_avx2,
+                                    quantize_image<Avx2Int8>,
+                                    max_pool<Avx2Int8>,
+                                    stack_windows,
+                                    peak_gmacs<Avx2Int8Pairs>};
 
 }  // namespace squeezenet::x86::int8

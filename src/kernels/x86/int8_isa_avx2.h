@@ -1,9 +1,11 @@
 #pragma once
 // AVX2 traits of the int8 kernels (int8_impl.h): 8 int32 output channels per ymm. Avx2Vnni multiplies with
-// AVX-VNNI's vpdpbusd; Avx2Int8 without it, exactly: vpmaddubsw would saturate u8 x s8 pair sums at 16 bits,
-// so the bytes are widened to 16 bits instead (even and odd bytes apart) and multiplied by vpmaddwd, whose pair
-// sums fit 32 bits. That costs 2 multiplies, 2 adds and 2 shifts or masks per 4-byte dot product where VNNI
-// needs one instruction. Include only from *_avx2.cpp files.
+// AVX-VNNI's vpdpbusd; without it, vpmaddubsw's u8 x s8 pair sums saturate at 16 bits unless the pair's two
+// weights have |w0| + |w1| <= 128 (255 * 128 = 32640), as every 7-bit weight does. Avx2Int8Pairs runs a conv
+// whose weights all fit so (PackedConv::pairs_fit_16), exactly: vpmaddubsw, then vpmaddwd by ones to 32 bits,
+// 2 multiplies and an add per 4-byte dot product. Avx2Int8 runs any other conv, exactly: the bytes widened to
+// 16 bits (even and odd bytes apart) and multiplied by vpmaddwd, whose pair sums fit 32 bits: 2 multiplies,
+// 2 adds and 2 shifts or masks per dot product. Include only from *_avx2.cpp files.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -15,6 +17,7 @@ struct Avx2Int8Base {
   using Acc = __m256i;
   using F = __m256;
   static constexpr int lanes = 8, peak_chains = 12;
+  static constexpr bool products_first = true;  // dot multiplies, then adds to the accumulator
 
   static Acc zero() { return _mm256_setzero_si256(); }
   static Acc set1_i32(int32_t v) { return _mm256_set1_epi32(v); }
@@ -75,6 +78,7 @@ struct Avx2Int8Base {
 #ifdef __AVXVNNI__
 // 12 accumulators (6 pixels x 2 blocks), 2 weight vectors and a broadcast fill the 16 ymm registers.
 struct Avx2Vnni : Avx2Int8Base {
+  static constexpr bool products_first = false;
   using A = __m256i;
   using W = __m256i;
   static constexpr int group_blocks = 2, max_pixels = 6;
@@ -105,6 +109,21 @@ struct Avx2Int8 : Avx2Int8Base {
   static W w_value(int32_t v) { return widen(_mm256_set1_epi32(v)); }
   static Acc dot(Acc acc, const A& a, const W& w) {
     return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(a.even, w.even), _mm256_madd_epi16(a.odd, w.odd)));
+  }
+};
+
+// 12 accumulators (6 pixels x 2 blocks), 2 weight vectors, a broadcast and a product; the ones come from memory.
+struct Avx2Int8Pairs : Avx2Int8Base {
+  using A = __m256i;
+  using W = __m256i;
+  static constexpr int group_blocks = 2, max_pixels = 6;
+  static constexpr int pixels(int) { return 6; }
+  static W load_w(const int8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+  static A broadcast(const uint8_t* p) { return _mm256_set1_epi32(word(p)); }
+  static A broadcast_value(int32_t v) { return _mm256_set1_epi32(v); }
+  static W w_value(int32_t v) { return _mm256_set1_epi32(v); }
+  static Acc dot(Acc acc, A a, W w) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
   }
 };
 

@@ -38,6 +38,9 @@ PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks) {
             if (o < s.out_channels && c < C) *w = conv.weight[static_cast<std::size_t>((o * C + c) * taps + t)];
           }
   }
+  p.pairs_fit_16 = true;
+  for (std::size_t i = 0; i < p.weight.size(); i += 2)
+    p.pairs_fit_16 = p.pairs_fit_16 && std::abs(p.weight[i]) + std::abs(p.weight[i + 1]) <= 128;
   const quant::Epilogue e = quant::epilogue(conv);
   p.to_u8 = e.to_u8;
   p.correction.assign(static_cast<std::size_t>(padded), 0);

@@ -23,6 +23,9 @@ struct PackedConv {
   std::vector<int32_t, AlignedAllocator<int32_t>> correction;
   std::vector<float, AlignedAllocator<float>> multiplier, offset;
   bool to_u8 = true;  // else fp32 with ReLU
+  // Every two weights that one 16-bit lane of vpmaddubsw pairs (bytes 2i, 2i + 1 of the layout) have |w0| + |w1| <=
+  // 128, so that its u8 x s8 pair sums cannot saturate (the AVX2 family without VNNI runs them so).
+  bool pairs_fit_16 = false;
   int64_t bytes() const;
 };
 PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks);
