@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "kernels/reference/int8.h"
+#include "kernels/x86/int8_winograd.h"
 #include "quant/epilogue.h"
 #include "squeezenet/error.h"
 
@@ -53,6 +54,24 @@ struct QuantizedPlan::Builder {
                              const int8::ConvIO io{l.base + in,  in_row, in_pixel,          l.base + out,
                                                    out_row,      out_pixel, static_cast<int>(ow), kind};
                              k->conv(*p, io, first, last);
+                           }});
+  }
+
+  // A 3x3 conv on Winograd F(2x2, 3x3) (int8_winograd.h), the same bits as conv(); its units are rows of output
+  // tiles, in = the zero-bordered frame.
+  void winograd(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel, int64_t oh,
+                int64_t ow, int64_t out, int64_t out_row, int out_pixel) {
+    auto packed = std::make_unique<int8::PackedConv>(int8::pack(qc, plan.kernels_->lanes, plan.kernels_->group_blocks));
+    int8::pack_winograd(qc, plan.kernels_->lanes, *packed);
+    plan.convs_.push_back(std::move(packed));
+    const int8::PackedConv* p = plan.convs_.back().get();
+    const int64_t macs = oh * ow * qc.spec.out_channels * qc.spec.in_channels * 9;
+    const int8::KernelTable* k = plan.kernels_;
+    plan.steps_.push_back({step, macs, (oh + 1) / 2, 1,
+                           [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
+                             const int8::ConvIO io{l.base + in, in_row,   in_pixel, l.base + out, out_row, out_pixel,
+                                                   static_cast<int>(ow), int8::ConvIO::Output::u8, static_cast<int>(oh)};
+                             k->winograd3x3(*p, io, first, last);
                            }});
   }
 
@@ -130,8 +149,13 @@ struct QuantizedPlan::Builder {
          fr + row + s, row, static_cast<int>(s), int8::ConvIO::Output::u8);
     conv(l.name + ".expand1x1", q.conv(l.name + ".expand1x1"), fr + row + s, row, static_cast<int>(s), x.h, x.w,
          x.offset, x.w * e, static_cast<int>(e), int8::ConvIO::Output::u8);
-    conv(l.name + ".expand3x3", q.conv(l.name + ".expand3x3"), fr, row, static_cast<int>(s), x.h, x.w,
-         x.offset + f.expand1x1, x.w * e, static_cast<int>(e), int8::ConvIO::Output::u8);
+    const QuantizedConv& e3 = q.conv(l.name + ".expand3x3");
+    if (plan.kernels_->winograd3x3 && int8::winograd_fits(e3))
+      winograd(l.name + ".expand3x3", e3, fr, row, static_cast<int>(s), x.h, x.w, x.offset + f.expand1x1, x.w * e,
+               static_cast<int>(e));
+    else
+      conv(l.name + ".expand3x3", e3, fr, row, static_cast<int>(s), x.h, x.w, x.offset + f.expand1x1, x.w * e,
+           static_cast<int>(e), int8::ConvIO::Output::u8);
     return {x.offset, x.h, x.w, e};
   }
 

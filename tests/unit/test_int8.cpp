@@ -12,6 +12,7 @@
 #include "kernels/reference/int8.h"
 #include "kernels/reference/reference.h"
 #include "kernels/x86/int8_table.h"
+#include "kernels/x86/int8_winograd.h"
 #include "model/int8_plan.h"
 #include "quant/epilogue.h"
 #include "quant/observer.h"
@@ -137,10 +138,11 @@ INSTANTIATE_TEST_SUITE_P(Isa, Int8Family,
                          family_name);
 
 // The family's conv on an NHWC copy of x (padded into a frame of zero points) against the reference, for all
-// three outputs, the pixels cut in two uneven pieces as threads cut them. Weights in [-top, top]: at 64 and below
-// every pair fits vpmaddubsw's 16 bits, which the AVX2 family runs apart.
+// three outputs, the pixels (Winograd: the rows of output tiles) cut in two uneven pieces as threads cut them.
+// Weights in [-top, top]: at 64 and below every pair fits vpmaddubsw's 16 bits, which the AVX2 family runs apart.
+enum class Path { direct, winograd };
 void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int stride, int pad, int h, int w,
-                uint64_t seed, int top = 127) {
+                uint64_t seed, int top = 127, Path path = Path::direct) {
   SCOPED_TRACE("c " + std::to_string(c) + " o " + std::to_string(o) + " k " + std::to_string(kernel) + " s " +
                std::to_string(stride) + " pad " + std::to_string(pad) + " " + std::to_string(h) + "x" +
                std::to_string(w) + " weights to " + std::to_string(top));
@@ -160,17 +162,27 @@ void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int s
     Shape shape;
     const std::vector<int32_t> acc = ref::conv2d_u8s8(x, zp, q.weight, o, kernel, stride, pad, shape);
     const int oh = static_cast<int>(shape[2]), ow = static_cast<int>(shape[3]);
-    const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+    x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+    if (path == Path::winograd) {
+      ASSERT_TRUE(x86::int8::winograd_fits(q));
+      x86::int8::pack_winograd(q, k.lanes, pc);
+    }
     if (top <= 64) {
       EXPECT_TRUE(pc.pairs_fit_16);
     }
     const int out_pixel = o + 3;  // a pixel stride wider than the channels, as in a Fire's shared output
     std::vector<uint8_t> out(static_cast<std::size_t>(oh * ow * out_pixel) * 4, 0xAB);
     const x86::int8::ConvIO io{frame.data(), static_cast<int64_t>(fw) * cs, cs, out.data(),
-                               static_cast<int64_t>(ow) * out_pixel, out_pixel, ow, kind};
-    const int64_t cut = oh * ow / 3 + 1;
-    k.conv(pc, io, 0, std::min<int64_t>(cut, oh * ow));
-    k.conv(pc, io, std::min<int64_t>(cut, oh * ow), oh * ow);
+                               static_cast<int64_t>(ow) * out_pixel, out_pixel, ow, kind, oh};
+    if (path == Path::winograd) {
+      const int64_t rows = (oh + 1) / 2, cut = std::min<int64_t>(rows / 3 + 1, rows);
+      k.winograd3x3(pc, io, 0, cut);
+      k.winograd3x3(pc, io, cut, rows);
+    } else {
+      const int64_t cut = std::min<int64_t>(oh * ow / 3 + 1, oh * ow);
+      k.conv(pc, io, 0, cut);
+      k.conv(pc, io, cut, oh * ow);
+    }
     const quant::Epilogue e = quant::epilogue(q);
     for (int ch = 0; ch < o; ++ch)
       for (int p = 0; p < oh * ow; ++p) {
@@ -217,6 +229,22 @@ TEST_P(Int8Family, ConvWithSevenBitWeightsMatchesReferenceOnOddShapes) {
   check_conv(k, 5, 1, 3, 1, 1, 4, 4, 5, 63);
   check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7, 64);
   check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8, 63);
+}
+
+// Winograd F(2x2, 3x3) of the 3x3 expands, exact: odd and even maps down to 1x1, channels off the vector widths
+// and up to the 128 it admits, 8- and 7-bit weights.
+TEST_P(Int8Family, WinogradMatchesReferenceOnOddShapes) {
+  const auto& k = *GetParam();
+  if (!k.winograd3x3) GTEST_SKIP() << k.isa << " runs 3x3 convs direct";
+  for (const int top : {127, 63}) {
+    check_conv(k, 16, 64, 3, 1, 1, 11, 13, 2, top, Path::winograd);
+    check_conv(k, 13, 20, 3, 1, 1, 5, 4, 4, top, Path::winograd);
+    check_conv(k, 64, 256, 3, 1, 1, 3, 4, 6, top, Path::winograd);
+    check_conv(k, 4, 9, 3, 1, 1, 1, 1, 8, top, Path::winograd);
+    check_conv(k, 48, 17, 3, 1, 1, 7, 6, 10, top, Path::winograd);
+    check_conv(k, 128, 24, 3, 1, 1, 3, 5, 12, top, Path::winograd);
+    check_conv(k, 32, 40, 3, 1, 1, 14, 2, 14, top, Path::winograd);
+  }
 }
 
 // Pairs at vpmaddubsw's edge (|w0| + |w1| = 128) against all-255 inputs sum to +-32640 and stay exact; one pair

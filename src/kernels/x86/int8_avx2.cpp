@@ -1,6 +1,7 @@
 // The avx2 instances of the int8 kernels (int8_impl.h) and their table.
 #include "kernels/x86/int8_impl.h"
 #include "kernels/x86/int8_isa_avx2.h"
+#include "kernels/x86/int8_winograd.h"
 
 namespace squeezenet::x86::int8 {
 namespace {
@@ -24,6 +25,7 @@ const KernelTable int8_avx2_kernels{"avx2-int8",
                                     quantize_image<Avx2Int8>,
                                     max_pool<Avx2Int8>,
                                     stack_windows,
-                                    peak_gmacs<Avx2Int8Pairs>};
+                                    peak_gmacs<Avx2Int8Pairs>,
+                                    winograd3x3_avx2};
 
 }  // namespace squeezenet::x86::int8

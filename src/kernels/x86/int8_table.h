@@ -26,6 +26,9 @@ struct PackedConv {
   // Every two weights that one 16-bit lane of vpmaddubsw pairs (bytes 2i, 2i + 1 of the layout) have |w0| + |w1| <=
   // 128, so that its u8 x s8 pair sums cannot saturate (the AVX2 family without VNNI runs them so).
   bool pairs_fit_16 = false;
+  // Winograd F(2x2, 3x3) weights, when the plan runs the conv so (int8_winograd.h): [group of 2 blocks][16 positions]
+  // [input channel pair][2 blocks x lanes][2] s16.
+  std::vector<int16_t, AlignedAllocator<int16_t>> winograd;
   int64_t bytes() const;
 };
 PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks);
@@ -59,6 +62,7 @@ struct ConvIO {
   int out_pixel;
   int out_width;
   Output output = Output::u8;
+  int out_height = 0;  // read by Winograd only, whose units are rows of 2 x 2 output tiles
 };
 
 struct KernelTable {
@@ -77,6 +81,9 @@ struct KernelTable {
                         int64_t first_row, int64_t last_row);
   // The dot-product unit's peak on one thread: independent accumulator chains from registers.
   double (*peak_gmacs)(double seconds);
+  // A 3x3 conv that int8_winograd.h's winograd_fits, on output tile rows [first_row, last_row) (u8 or i32 out),
+  // exactly as `conv`; nullptr where the direct conv is as fast.
+  void (*winograd3x3)(const PackedConv& conv, const ConvIO& io, int64_t first_row, int64_t last_row) = nullptr;
 };
 
 extern const KernelTable int8_avx512_vnni_kernels;  // needs has_avx512_vnni()
