@@ -75,10 +75,9 @@ struct Avx2Int8Base {
   static Acc shift_left(Acc a, int bits) { return _mm256_sllv_epi32(a, _mm256_set1_epi32(bits)); }
 };
 
-#ifdef __AVXVNNI__
-// 12 accumulators (6 pixels x 2 blocks), 2 weight vectors and a broadcast fill the 16 ymm registers.
-struct Avx2Vnni : Avx2Int8Base {
-  static constexpr bool products_first = false;
+// Raw 4-byte operands (no widening): 12 accumulators (6 pixels x 2 blocks), 2 weight vectors and a broadcast fill
+// the 16 ymm registers.
+struct Avx2ByteOperands : Avx2Int8Base {
   using A = __m256i;
   using W = __m256i;
   static constexpr int group_blocks = 2, max_pixels = 6;
@@ -87,6 +86,11 @@ struct Avx2Vnni : Avx2Int8Base {
   static A broadcast(const uint8_t* p) { return _mm256_set1_epi32(word(p)); }
   static A broadcast_value(int32_t v) { return _mm256_set1_epi32(v); }
   static W w_value(int32_t v) { return _mm256_set1_epi32(v); }
+};
+
+#ifdef __AVXVNNI__
+struct Avx2Vnni : Avx2ByteOperands {
+  static constexpr bool products_first = false;
   static Acc dot(Acc acc, A a, W w) { return _mm256_dpbusd_avx_epi32(acc, a, w); }
 };
 #endif
@@ -112,16 +116,8 @@ struct Avx2Int8 : Avx2Int8Base {
   }
 };
 
-// 12 accumulators (6 pixels x 2 blocks), 2 weight vectors, a broadcast and a product; the ones come from memory.
-struct Avx2Int8Pairs : Avx2Int8Base {
-  using A = __m256i;
-  using W = __m256i;
-  static constexpr int group_blocks = 2, max_pixels = 6;
-  static constexpr int pixels(int) { return 6; }
-  static W load_w(const int8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
-  static A broadcast(const uint8_t* p) { return _mm256_set1_epi32(word(p)); }
-  static A broadcast_value(int32_t v) { return _mm256_set1_epi32(v); }
-  static W w_value(int32_t v) { return _mm256_set1_epi32(v); }
+// The product takes a 13th register; the ones come from memory.
+struct Avx2Int8Pairs : Avx2ByteOperands {
   static Acc dot(Acc acc, A a, W w) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
   }
