@@ -51,6 +51,21 @@ void conv_tile(const PackedConv& pc, const ConvIO& io, const int8_t* w, int bloc
       }
     }
   }
+  if constexpr (NB == 2 && T::pair_stores) {
+    // Two whole blocks of u8 leave in one store.
+    const int c = block0 * T::lanes;
+    if (io.output == ConvIO::Output::u8 && c + 2 * T::lanes <= pc.out_channels) {
+      const typename T::Acc corr[2] = {T::load_i32(pc.correction.data() + c),
+                                       T::load_i32(pc.correction.data() + c + T::lanes)};
+      const typename T::F m[2] = {T::load_f32(pc.multiplier.data() + c), T::load_f32(pc.multiplier.data() + c + T::lanes)};
+      const typename T::F b[2] = {T::load_f32(pc.offset.data() + c), T::load_f32(pc.offset.data() + c + T::lanes)};
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p)
+        T::store_u8_pair(static_cast<uint8_t*>(io.out) + dst[p] + c, T::requantize(T::sub(acc[p][0], corr[0]), m[0], b[0]),
+                         T::requantize(T::sub(acc[p][1], corr[1]), m[1], b[1]));
+      return;
+    }
+  }
 #pragma GCC unroll 4
   for (int j = 0; j < NB; ++j) {
     const int c = (block0 + j) * T::lanes, n = std::min(T::lanes, pc.out_channels - c);

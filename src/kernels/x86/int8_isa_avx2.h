@@ -53,6 +53,14 @@ struct Avx2Int8Base {
       std::memcpy(p, tmp, static_cast<std::size_t>(n));
     }
   }
+  // Two blocks' requantized values (in [0, 255]) as 16 bytes: the packs work per 128-bit lane, the permute puts
+  // the first block's 8 values before the second's.
+  static constexpr bool pair_stores = true;
+  static void store_u8_pair(uint8_t* p, Acc v0, Acc v1) {
+    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packus_epi32(v0, v1), 0xD8);
+    const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), b8);
+  }
   static void store_f32(float* p, F v, int n) {
     if (n >= lanes)
       _mm256_storeu_ps(p, v);

@@ -16,6 +16,7 @@ struct Avx512Vnni {
   using F = __m512;
   static constexpr int lanes = 16, group_blocks = 4, max_pixels = 8, peak_chains = 24;
   static constexpr bool products_first = false;  // vpdpbusd reads its accumulator
+  static constexpr bool pair_stores = false;     // one masked store a block
   static constexpr int pixels(int blocks) { return blocks >= 4 ? 6 : 8; }
 
   static Acc zero() { return _mm512_setzero_si512(); }

@@ -123,12 +123,8 @@ void transform_output(const PackedConv& pc, const ConvIO& io, int64_t ty, int tw
         if (oy >= io.out_height || ox >= io.out_width) continue;
         const int64_t at = oy * io.out_row + ox * io.out_pixel + c;
         if (io.output == ConvIO::Output::u8 && n == kWidth) {
-          // Both blocks' bytes in one store: packs saturate as store_u8's do, lanes put back in order.
-          const __m256i w16 = _mm256_packus_epi32(T::requantize(y[a][b][0], mul[0], off[0]),
-                                                  T::requantize(y[a][b][1], mul[1], off[1]));
-          const __m256i ordered = _mm256_permute4x64_epi64(w16, 0xD8);
-          const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(ordered), _mm256_extracti128_si256(ordered, 1));
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(io.out) + at), b8);
+          T::store_u8_pair(static_cast<uint8_t*>(io.out) + at, T::requantize(y[a][b][0], mul[0], off[0]),
+                           T::requantize(y[a][b][1], mul[1], off[1]));
           continue;
         }
         for (int j = 0; j < 2 && j * T::lanes < n; ++j) {
