@@ -267,9 +267,10 @@ int64_t QuantizedPlan::packed_weight_bytes() const {
   return bytes;
 }
 
-std::pair<int, int> QuantizedPlan::pairs_fit_convs() const {
-  const auto fit = std::count_if(convs_.begin(), convs_.end(), [](const auto& c) { return c->pairs_fit_16; });
-  return {static_cast<int>(fit), static_cast<int>(convs_.size())};
+QuantizedPlan::Paths QuantizedPlan::conv_paths() const {
+  Paths paths;
+  for (const auto& c : convs_) ++(!c->winograd.empty() ? paths.winograd : c->pairs_fit_16 ? paths.pairs_fit : paths.widened);
+  return paths;
 }
 
 void QuantizedPlan::run_image(int64_t n, const Lane& lane, const float* image, float* logits, int member, int members,

@@ -31,8 +31,12 @@ class QuantizedPlan {
   const Shape& input_shape() const { return input_shape_; }
   const char* isa() const { return kernels_->isa; }
   int64_t packed_weight_bytes() const;
-  // The int8 convs whose weight pairs fit vpmaddubsw's 16 bits (PackedConv::pairs_fit_16), and all int8 convs.
-  std::pair<int, int> pairs_fit_convs() const;
+  // How many int8 convs run on Winograd, and of the others how many have weight pairs that fit vpmaddubsw's 16 bits
+  // (PackedConv::pairs_fit_16) and how many do not.
+  struct Paths {
+    int winograd = 0, pairs_fit = 0, widened = 0;
+  };
+  Paths conv_paths() const;
   int64_t arena_bytes() const { return arena_bytes_; }
 
   // Per-step wall time of member 0's images, as Plan::StepTime.

@@ -94,9 +94,10 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
   std::string paths;
   if (fast == &x86::int8::int8_avx2_kernels) {
     // Without VNNI the weights decide the speed: see PackedConv::pairs_fit_16.
-    const auto [fit, all] = plan->pairs_fit_convs();
-    paths = "vpmaddubsw on " + std::to_string(fit) + " of " + std::to_string(all) +
-            " convs (weight pairs within its 16 bits, as 7-bit weights are), the rest widened to vpmaddwd";
+    const QuantizedPlan::Paths n = plan->conv_paths();
+    paths = "Winograd F(2x2, 3x3) on " + std::to_string(n.winograd) + " convs; vpmaddubsw on " +
+            std::to_string(n.pairs_fit) + " (weight pairs within its 16 bits, as 7-bit weights are); widened to "
+            "vpmaddwd on " + std::to_string(n.widened);
   }
   return {[plan, q, &x, &logits] { plan->run(x.data(), logits.data()); },
           fast->isa,

@@ -11,7 +11,8 @@
 namespace squeezenet::x86::int8 {
 
 int64_t PackedConv::bytes() const {
-  return static_cast<int64_t>(weight.size() + 4 * (correction.size() + multiplier.size() + offset.size()));
+  return static_cast<int64_t>(weight.size() + 2 * winograd.size() +
+                              4 * (correction.size() + multiplier.size() + offset.size()));
 }
 
 PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks) {
