@@ -97,8 +97,12 @@ void transform_input(const ConvIO& io, int C, int cq, int64_t ty, int tw, int16_
 // point is 0 (winograd_fits), so the sums need no correction.
 void transform_output(const PackedConv& pc, const ConvIO& io, int64_t ty, int tw, int g, const int32_t* m) {
   const int c = g * kWidth, n = std::min(kWidth, pc.out_channels - c);
-  const T::F mul[2] = {T::load_f32(pc.multiplier.data() + c), T::load_f32(pc.multiplier.data() + c + T::lanes)};
-  const T::F off[2] = {T::load_f32(pc.offset.data() + c), T::load_f32(pc.offset.data() + c + T::lanes)};
+  // The epilogue's constants are padded to whole blocks only: a last group of one block has no second.
+  const bool second = n > T::lanes;
+  const T::F mul[2] = {T::load_f32(pc.multiplier.data() + c),
+                       second ? T::load_f32(pc.multiplier.data() + c + T::lanes) : _mm256_setzero_ps()};
+  const T::F off[2] = {T::load_f32(pc.offset.data() + c),
+                       second ? T::load_f32(pc.offset.data() + c + T::lanes) : _mm256_setzero_ps()};
   for (int tx = 0; tx < tw; ++tx) {
     __m256i y[2][2][2];  // [row][column][block]
     for (int j = 0; j < 2; ++j) {
