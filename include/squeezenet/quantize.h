@@ -78,8 +78,8 @@ struct QuantizedModel {
 // as the model expects) with the fp32 reference forward; `fitting` says which inputs the weights and biases are fitted to
 // (the int8 reference forward's, as far as it is built, when sequential). Throws Error when there are no images.
 // The convs named in `keep_fp32` (as conv_layers names them) stay fp32; an unknown name throws Error.
-// `weight_bits` 7 keeps the weights in [-63, 63]: CPUs with AVX2 but no VNNI multiply such a conv twice as fast,
-// exactly (vpmaddubsw's pair sums cannot saturate); 2-8, else Error.
+// `weight_bits` 7 keeps the weights in [-63, 63]: CPUs with AVX2 but no VNNI then multiply every conv with
+// vpmaddubsw, exactly (its pair sums cannot saturate), instead of widening to vpmaddwd; 2-8, else Error.
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
                         const std::vector<std::string>& keep_fp32 = {}, Fitting fitting = Fitting::sequential,
                         int weight_bits = 8);

@@ -247,6 +247,34 @@ TEST_P(Int8Family, WinogradMatchesReferenceOnOddShapes) {
   }
 }
 
+// The largest sums Winograd admits: 128 channels of all-255 inputs against weights all +127 (and all -127) reach
+// |U| = 9 x 127 and |V| = 4 x 255 at the middle positions, the bound int8_winograd.h states.
+TEST_P(Int8Family, WinogradIsExactAtItsLargestSums) {
+  const auto& k = *GetParam();
+  if (!k.winograd3x3) GTEST_SKIP() << k.isa << " runs 3x3 convs direct";
+  const int c = x86::int8::kWinogradMaxChannels, o = 16, h = 5, w = 4;
+  const ref::U8Tensor x{{1, c, h, w}, std::vector<uint8_t>(static_cast<std::size_t>(c * h * w), 255)};
+  QuantizedConv q = random_conv(c, o, 3, 1, 1, 0, false, 3);
+  for (std::size_t i = 0; i < q.weight.size(); ++i) q.weight[i] = i / (q.weight.size() / o) % 2 ? -127 : 127;
+  x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+  x86::int8::pack_winograd(q, k.lanes, pc);
+  Shape shape;
+  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 0, q.weight, o, 3, 1, 1, shape);
+  std::vector<uint8_t> frame(static_cast<std::size_t>((h + 2) * (w + 2) * c), 0);
+  for (int y = 1; y <= h; ++y)
+    for (int xx = 1; xx <= w; ++xx)
+      std::fill_n(frame.begin() + ((y * (w + 2) + xx) * c), c, uint8_t{255});
+  std::vector<int32_t> out(static_cast<std::size_t>(h * w * o));
+  const x86::int8::ConvIO io{frame.data(), int64_t{w + 2} * c, c, out.data(), int64_t{w} * o, o, w,
+                             x86::int8::ConvIO::Output::i32, h};
+  k.winograd3x3(pc, io, 0, (h + 1) / 2);
+  for (int ch = 0; ch < o; ++ch)
+    for (int p = 0; p < h * w; ++p)
+      ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * h * w + p)])
+          << "channel " << ch << " pixel " << p;
+  EXPECT_EQ(std::abs(acc[static_cast<std::size_t>(w + 1)]), c * 9 * 255 * 127);  // an inner pixel's full window
+}
+
 // Pairs at vpmaddubsw's edge (|w0| + |w1| = 128) against all-255 inputs sum to +-32640 and stay exact; one pair
 // past it sends the conv to the widening path, which stays exact too.
 TEST_P(Int8Family, ConvIsExactAtThePairSaturationEdge) {

@@ -90,8 +90,9 @@ void register_quantize(CLI::App& app) {
                   "none; they read and write the same u8 maps, so only their own arithmetic changes (see README)")
       ->capture_default_str();
   cmd->add_option("--weight-bits", o->weight_bits,
-                  "Weights in [-(2^(b-1) - 1), 2^(b-1) - 1], stored as int8: 7 runs twice as fast on CPUs with AVX2 "
-                  "but no VNNI, with the same results everywhere (see README)")
+                  "Weights in [-(2^(b-1) - 1), 2^(b-1) - 1], stored as int8: with 7, CPUs with AVX2 but no VNNI "
+                  "multiply every conv with vpmaddubsw (1.1 about 1.2x faster than with 8), with the same results "
+                  "everywhere (see README)")
       ->capture_default_str()
       ->check(CLI::Range(2, 8));
   cmd->add_option("--count", o->count, "Calibration images, spread evenly over the folder")
