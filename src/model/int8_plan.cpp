@@ -41,37 +41,25 @@ struct QuantizedPlan::Builder {
     return frames[key];
   }
 
+  // A 3x3 conv with `winograd` runs on Winograd F(2x2, 3x3) (int8_winograd.h), the same bits as the direct conv; its
+  // units are then rows of output tiles, and `in` the zero-bordered frame.
   void conv(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel, int64_t oh,
-            int64_t ow, int64_t out, int64_t out_row, int out_pixel, int8::ConvIO::Output kind) {
+            int64_t ow, int64_t out, int64_t out_row, int out_pixel, int8::ConvIO::Output kind, bool winograd = false) {
     if (qc.kept_fp32()) return kept_conv(step, qc, in, in_row, in_pixel, oh, ow, out, out_row, out_pixel);
-    plan.convs_.push_back(std::make_unique<int8::PackedConv>(
-        int8::pack(qc, plan.kernels_->lanes, plan.kernels_->group_blocks)));
+    auto packed = std::make_unique<int8::PackedConv>(int8::pack(qc, plan.kernels_->lanes, plan.kernels_->group_blocks));
+    if (winograd) int8::pack_winograd(qc, plan.kernels_->lanes, *packed);
+    plan.convs_.push_back(std::move(packed));
     const int8::PackedConv* p = plan.convs_.back().get();
     const int64_t macs = oh * ow * qc.spec.out_channels * qc.spec.in_channels * qc.spec.kernel * qc.spec.kernel;
     const int8::KernelTable* k = plan.kernels_;
-    plan.steps_.push_back({step, macs, oh * ow, k->tile_pixels,
+    plan.steps_.push_back({step, macs, winograd ? (oh + 1) / 2 : oh * ow, winograd ? 1 : k->tile_pixels,
                            [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
-                             const int8::ConvIO io{l.base + in,  in_row, in_pixel,          l.base + out,
-                                                   out_row,      out_pixel, static_cast<int>(ow), kind};
-                             k->conv(*p, io, first, last);
-                           }});
-  }
-
-  // A 3x3 conv on Winograd F(2x2, 3x3) (int8_winograd.h), the same bits as conv(); its units are rows of output
-  // tiles, in = the zero-bordered frame.
-  void winograd(const std::string& step, const QuantizedConv& qc, int64_t in, int64_t in_row, int in_pixel, int64_t oh,
-                int64_t ow, int64_t out, int64_t out_row, int out_pixel) {
-    auto packed = std::make_unique<int8::PackedConv>(int8::pack(qc, plan.kernels_->lanes, plan.kernels_->group_blocks));
-    int8::pack_winograd(qc, plan.kernels_->lanes, *packed);
-    plan.convs_.push_back(std::move(packed));
-    const int8::PackedConv* p = plan.convs_.back().get();
-    const int64_t macs = oh * ow * qc.spec.out_channels * qc.spec.in_channels * 9;
-    const int8::KernelTable* k = plan.kernels_;
-    plan.steps_.push_back({step, macs, (oh + 1) / 2, 1,
-                           [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
-                             const int8::ConvIO io{l.base + in, in_row,   in_pixel, l.base + out, out_row, out_pixel,
-                                                   static_cast<int>(ow), int8::ConvIO::Output::u8, static_cast<int>(oh)};
-                             k->winograd3x3(*p, io, first, last);
+                             const int8::ConvIO io{l.base + in, in_row,   in_pixel, l.base + out,         out_row,
+                                                   out_pixel,   static_cast<int>(ow), kind, static_cast<int>(oh)};
+                             if (winograd)
+                               k->winograd3x3(*p, io, first, last);
+                             else
+                               k->conv(*p, io, first, last);
                            }});
   }
 
@@ -150,12 +138,8 @@ struct QuantizedPlan::Builder {
     conv(l.name + ".expand1x1", q.conv(l.name + ".expand1x1"), fr + row + s, row, static_cast<int>(s), x.h, x.w,
          x.offset, x.w * e, static_cast<int>(e), int8::ConvIO::Output::u8);
     const QuantizedConv& e3 = q.conv(l.name + ".expand3x3");
-    if (plan.kernels_->winograd3x3 && int8::winograd_fits(e3))
-      winograd(l.name + ".expand3x3", e3, fr, row, static_cast<int>(s), x.h, x.w, x.offset + f.expand1x1, x.w * e,
-               static_cast<int>(e));
-    else
-      conv(l.name + ".expand3x3", e3, fr, row, static_cast<int>(s), x.h, x.w, x.offset + f.expand1x1, x.w * e,
-           static_cast<int>(e), int8::ConvIO::Output::u8);
+    conv(l.name + ".expand3x3", e3, fr, row, static_cast<int>(s), x.h, x.w, x.offset + f.expand1x1, x.w * e,
+         static_cast<int>(e), int8::ConvIO::Output::u8, plan.kernels_->winograd3x3 && int8::winograd_fits(e3));
     return {x.offset, x.h, x.w, e};
   }
 
@@ -254,8 +238,7 @@ QuantizedPlan::QuantizedPlan(const QuantizedModel& q, const Shape& input_shape, 
             [](uint8_t* p) { ::operator delete(p, std::align_val_t{64}); }};
   std::memset(arena_.get(), 0, static_cast<std::size_t>(arena_bytes_));  // the frames' borders
   for (int64_t i = 0; i < lanes; ++i) lanes_.push_back({arena_.get() + i * b.lane_bytes});
-  step_seconds_.assign(steps_.size(), 0.0);
-  step_min_seconds_.assign(steps_.size(), 0.0);
+  profile_ = StepProfile(steps_.size());
 }
 
 QuantizedPlan::~QuantizedPlan() = default;
@@ -283,13 +266,9 @@ void QuantizedPlan::run_image(int64_t n, const Lane& lane, const float* image, f
     const int64_t first = cut(member), last = cut(member + 1);
     if (first < last) st.run(lane, n, image, logits, first, last);
     if (members > 1) team_.barrier();
-    if (timed) {
-      const double t = std::chrono::duration<double>(clock::now() - start).count();
-      step_seconds_[s] += t;
-      step_min_seconds_[s] = profiled_images_ == 0 ? t : std::min(step_min_seconds_[s], t);
-    }
+    if (timed) profile_.add(s, std::chrono::duration<double>(clock::now() - start).count());
   }
-  if (timed) ++profiled_images_;
+  if (timed) profile_.image_done();
 }
 
 void QuantizedPlan::run(const float* input, float* logits) {
@@ -297,32 +276,16 @@ void QuantizedPlan::run(const float* input, float* logits) {
   for (int64_t n = 0; n < N; ++n) nonfinite_[n] = false;
   if (lanes_.size() > 1 || threads_ == 1) {
     team_.run([&](int m) {
-      for (int64_t n = m; n < N; n += threads_) run_image(n, lanes_[static_cast<std::size_t>(m)], input + n * per, logits, 0, 1, profiling_ && m == 0);
+      for (int64_t n = m; n < N; n += threads_) run_image(n, lanes_[static_cast<std::size_t>(m)], input + n * per, logits, 0, 1, profile_.on() && m == 0);
     });
   } else {
     team_.run([&](int m) {
-      for (int64_t n = 0; n < N; ++n) run_image(n, lanes_[0], input + n * per, logits, m, threads_, profiling_ && m == 0);
+      for (int64_t n = 0; n < N; ++n) run_image(n, lanes_[0], input + n * per, logits, m, threads_, profile_.on() && m == 0);
     });
   }
   for (int64_t n = 0; n < N; ++n)
     if (nonfinite_[n])
       std::fill(logits + n * num_classes_, logits + (n + 1) * num_classes_, std::numeric_limits<float>::quiet_NaN());
-}
-
-void QuantizedPlan::set_profiling(bool on) {
-  profiling_ = on;
-  std::fill(step_seconds_.begin(), step_seconds_.end(), 0.0);
-  std::fill(step_min_seconds_.begin(), step_min_seconds_.end(), 0.0);
-  profiled_images_ = 0;
-}
-
-std::vector<QuantizedPlan::StepTime> QuantizedPlan::profile() const {
-  std::vector<StepTime> out;
-  for (std::size_t i = 0; i < steps_.size(); ++i)
-    out.push_back({steps_[i].name, steps_[i].macs,
-                   profiled_images_ ? step_seconds_[i] / static_cast<double>(profiled_images_) : 0.0,
-                   step_min_seconds_[i]});
-  return out;
 }
 
 }  // namespace squeezenet

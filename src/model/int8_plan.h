@@ -11,6 +11,7 @@
 
 #include "kernels/x86/int8_table.h"
 #include "kernels/x86/kept_fp32.h"
+#include "model/step_profile.h"
 #include "model/thread_team.h"
 #include "squeezenet/quantize.h"
 
@@ -39,14 +40,9 @@ class QuantizedPlan {
   Paths conv_paths() const;
   int64_t arena_bytes() const { return arena_bytes_; }
 
-  // Per-step wall time of member 0's images, as Plan::StepTime.
-  struct StepTime {
-    std::string name;
-    int64_t macs;
-    double seconds, min_seconds;
-  };
-  void set_profiling(bool on);
-  std::vector<StepTime> profile() const;
+  // Per-step wall time of member 0's images (step_profile.h).
+  void set_profiling(bool on) { profile_.set(on); }
+  std::vector<StepTime> profile() const { return profile_.report(steps_); }
 
  private:
   // One worker's buffers: the quantized image, two activation buffers, one zero-bordered frame per squeeze shape
@@ -76,9 +72,7 @@ class QuantizedPlan {
   std::unique_ptr<uint8_t[], void (*)(uint8_t*)> arena_{nullptr, nullptr};
   ThreadTeam team_;
   std::unique_ptr<std::atomic<bool>[]> nonfinite_;  // per image of a run
-  bool profiling_ = false;
-  std::vector<double> step_seconds_, step_min_seconds_;
-  int64_t profiled_images_ = 0;
+  StepProfile profile_;
 };
 
 }  // namespace squeezenet

@@ -394,8 +394,7 @@ Plan::Plan(const Model& model, const Shape& input_shape, int threads, const x86:
   nonfinite_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(input_shape[0]));
   claims_ = std::make_unique<Counter[]>(static_cast<std::size_t>(threads_));
   tickets_.assign(static_cast<std::size_t>(threads_) * static_cast<std::size_t>(threads_), 0);
-  step_seconds_.assign(steps_.size(), 0.0);
-  step_min_seconds_.assign(steps_.size(), 0.0);
+  profile_ = StepProfile(steps_.size());
 }
 
 Plan::~Plan() = default;
@@ -435,7 +434,7 @@ void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* log
                      bool shared, int64_t* tickets) {
   const Context x{lane, input + n * 3 * input_shape_[2] * input_shape_[3], logits + n * num_classes_, scratch,
                   &nonfinite_[static_cast<std::size_t>(n)]};
-  const bool timed = profiling_ && member == 0;
+  const bool timed = profile_.on() && member == 0;
   using clock = std::chrono::steady_clock;
   if (shared) team_.barrier();  // lane 0 is free of whole-image work
   for (std::size_t i = 0; i < steps_.size(); ++i) {
@@ -454,29 +453,9 @@ void Plan::run_image(int64_t n, const Lane& lane, const float* input, float* log
     } else {
       step.run(x, 0, step.chunks);
     }
-    if (timed) {
-      const double t = std::chrono::duration<double>(clock::now() - start).count();
-      step_seconds_[i] += t;
-      step_min_seconds_[i] = profiled_images_ ? std::min(step_min_seconds_[i], t) : t;
-    }
+    if (timed) profile_.add(i, std::chrono::duration<double>(clock::now() - start).count());
   }
-  if (timed) ++profiled_images_;
-}
-
-void Plan::set_profiling(bool on) {
-  profiling_ = on;
-  std::fill(step_seconds_.begin(), step_seconds_.end(), 0.0);
-  std::fill(step_min_seconds_.begin(), step_min_seconds_.end(), 0.0);
-  profiled_images_ = 0;
-}
-
-std::vector<Plan::StepTime> Plan::profile() const {
-  std::vector<StepTime> out;
-  for (std::size_t i = 0; i < steps_.size(); ++i)
-    out.push_back({steps_[i].name, steps_[i].macs,
-                   profiled_images_ ? step_seconds_[i] / static_cast<double>(profiled_images_) : 0.0,
-                   step_min_seconds_[i]});
-  return out;
+  if (timed) profile_.image_done();
 }
 
 }  // namespace squeezenet

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/x86/kernel_table.h"
+#include "model/step_profile.h"
 #include "model/thread_team.h"
 #include "squeezenet/model.h"
 
@@ -37,16 +38,10 @@ class Plan {
   int64_t packed_weight_bytes() const;
   int64_t arena_bytes() const { return arena_floats_ * static_cast<int64_t>(sizeof(float)); }
 
-  // Per-step wall time, for finding the slow layer. While on, run() stamps the clock around every step
-  // (on the calling thread; with the batch split between threads that is its own images).
-  struct StepTime {
-    std::string name;    // "input", "features.0-2", "features.3.squeeze", "features.3.expand", ...
-    int64_t macs;        // per image
-    double seconds;      // per image, averaged over the images timed
-    double min_seconds;  // the fastest image
-  };
-  void set_profiling(bool on);
-  std::vector<StepTime> profile() const;
+  // Per-step wall time (step_profile.h). While on, run() stamps the clock around every step (on the calling
+  // thread; with the batch split between threads that is its own images).
+  void set_profiling(bool on) { profile_.set(on); }
+  std::vector<StepTime> profile() const { return profile_.report(steps_); }
 
  private:
   // One worker's activations: two NHWC buffers and the zero-bordered frame a Fire's squeeze writes into, so
@@ -106,9 +101,7 @@ class Plan {
   Counter images_;                     // claims on the whole images of a run
   std::vector<int64_t> tickets_;       // member t's tickets at [t * threads, (t + 1) * threads)
   std::unique_ptr<std::atomic<bool>[]> nonfinite_;  // per image of a run
-  bool profiling_ = false;
-  std::vector<double> step_seconds_, step_min_seconds_;
-  int64_t profiled_images_ = 0;
+  StepProfile profile_;
 };
 
 }  // namespace squeezenet

@@ -350,7 +350,7 @@ TEST(PlanAvx2, ProfileNamesEveryStep) {
   Tensor y({1, 1000});
   plan.run(x.data(), y.data());
   int64_t macs = 0;
-  for (const Plan::StepTime& s : plan.profile()) {
+  for (const StepTime& s : plan.profile()) {
     EXPECT_GE(s.seconds, 0.0) << s.name;
     macs += s.macs;
   }

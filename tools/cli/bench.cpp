@@ -51,7 +51,7 @@ struct Subject {
   const char* unit = nullptr;
   double (*peak_loop)(double seconds) = nullptr;  // GFLOP/s (2 per multiply-add) on one thread
   std::function<void(bool)> set_profiling = nullptr;
-  std::function<std::vector<Plan::StepTime>()> profile = nullptr;
+  std::function<std::vector<StepTime>()> profile = nullptr;
   int64_t packed_bytes = 0, arena_bytes = 0;
 };
 
@@ -86,11 +86,7 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
   }
   const std::shared_ptr<const QuantizedModel> q = quantization_or_synthetic(model);
   auto plan = std::make_shared<QuantizedPlan>(*q, shape, threads, fast);
-  const auto profile = [plan] {
-    std::vector<Plan::StepTime> out;
-    for (const QuantizedPlan::StepTime& s : plan->profile()) out.push_back({s.name, s.macs, s.seconds, s.min_seconds});
-    return out;
-  };
+  const auto profile = [plan] { return plan->profile(); };
   std::string paths;
   if (fast == &x86::int8::int8_avx2_kernels) {
     // Without VNNI the weights decide the speed: see PackedConv::pairs_fit_16.
@@ -173,14 +169,14 @@ void bench(const Opts& o) {
   }
 
   if (subject.profile && o.profile) {
-    const std::vector<Plan::StepTime> steps = subject.profile();
+    const std::vector<StepTime> steps = subject.profile();
     double total = 0.0;
-    for (const Plan::StepTime& s : steps) total += s.seconds;
+    for (const StepTime& s : steps) total += s.seconds;
     double total_min = 0.0;
-    for (const Plan::StepTime& s : steps) total_min += s.min_seconds;
+    for (const StepTime& s : steps) total_min += s.min_seconds;
     // GFLOP/s from the minimum: on a shared machine the fastest run is the one least disturbed.
     std::printf("\n%-22s %9s %9s %9s %9s %7s\n", "step", "mean ms", "min ms", "MMACs", "GFLOP/s", "% time");
-    for (const Plan::StepTime& s : steps)
+    for (const StepTime& s : steps)
       std::printf("%-22s %9.3f %9.3f %9.1f %9.1f %7.1f\n", s.name.c_str(), s.seconds * 1e3, s.min_seconds * 1e3,
                   static_cast<double>(s.macs) / 1e6,
                   s.macs ? 2.0 * static_cast<double>(s.macs) / s.min_seconds / 1e9 : 0.0, 100.0 * s.seconds / total);
