@@ -103,7 +103,7 @@ TEST(Calibration, RulesPickThresholdsInsideTheRange) {
 
 // One conv with random weights and scales, as quantize() would make it.
 QuantizedConv random_conv(int c, int o, int k, int stride, int pad, int zero_point, bool to_u8, uint64_t seed,
-                          int top = 127) {
+                          int top = 127, float u8_scale = 0.02f) {
   QuantizedConv q;
   q.name = "test";
   q.spec = {c, o, k, stride, pad};
@@ -115,7 +115,7 @@ QuantizedConv random_conv(int c, int o, int k, int stride, int pad, int zero_poi
   }
   q.input_scale = 0.05f;
   q.input_zero_point = zero_point;
-  q.output_scale = to_u8 ? 0.02f : 0.0f;
+  q.output_scale = to_u8 ? u8_scale : 0.0f;
   return q;
 }
 
@@ -142,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(Isa, Int8Family,
 // Weights in [-top, top]: at 64 and below every pair fits vpmaddubsw's 16 bits, which the AVX2 family runs apart.
 enum class Path { direct, winograd };
 void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int stride, int pad, int h, int w,
-                uint64_t seed, int top = 127, Path path = Path::direct) {
+                uint64_t seed, int top = 127, Path path = Path::direct, float u8_scale = 0.02f) {
   SCOPED_TRACE("c " + std::to_string(c) + " o " + std::to_string(o) + " k " + std::to_string(kernel) + " s " +
                std::to_string(stride) + " pad " + std::to_string(pad) + " " + std::to_string(h) + "x" +
                std::to_string(w) + " weights to " + std::to_string(top));
@@ -158,7 +158,7 @@ void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int s
   for (const auto kind : {x86::int8::ConvIO::Output::i32, x86::int8::ConvIO::Output::u8,
                           x86::int8::ConvIO::Output::f32}) {
     const bool to_u8 = kind == x86::int8::ConvIO::Output::u8;
-    const QuantizedConv q = random_conv(c, o, kernel, stride, pad, zp, to_u8, seed + 7, top);
+    const QuantizedConv q = random_conv(c, o, kernel, stride, pad, zp, to_u8, seed + 7, top, u8_scale);
     Shape shape;
     const std::vector<int32_t> acc = ref::conv2d_u8s8(x, zp, q.weight, o, kernel, stride, pad, shape);
     const int oh = static_cast<int>(shape[2]), ow = static_cast<int>(shape[3]);
@@ -229,6 +229,15 @@ TEST_P(Int8Family, ConvWithSevenBitWeightsMatchesReferenceOnOddShapes) {
   check_conv(k, 5, 1, 3, 1, 1, 4, 4, 5, 63);
   check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7, 64);
   check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8, 63);
+}
+
+// An output scale of 1e-12 sends most requantized values past 2^31 either way (multipliers about 2.5e8, offsets up
+// to 1e12), where vcvtps2dq overflows: every family must still clamp them to 0 and 255 as the reference does.
+TEST_P(Int8Family, EpilogueClampsAsTheReferenceFarOutOfRange) {
+  const auto& k = *GetParam();
+  check_conv(k, 16, 40, 1, 1, 0, 5, 7, 3, 127, Path::direct, 1e-12f);
+  check_conv(k, 13, 20, 3, 1, 1, 6, 5, 4, 63, Path::direct, 1e-12f);
+  if (k.winograd3x3) check_conv(k, 13, 20, 3, 1, 1, 5, 4, 4, 127, Path::winograd, 1e-12f);
 }
 
 // Winograd F(2x2, 3x3) of the 3x3 expands, exact: odd and even maps down to 1x1, channels off the vector widths

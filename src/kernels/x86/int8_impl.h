@@ -25,6 +25,16 @@ namespace squeezenet::x86::int8 {
 #define SQUEEZENET_INT8_UNROLL_QUADS _Pragma("GCC unroll 4")
 #endif
 
+// One block of exact int32 sums through the epilogue into the output, whichever kind it is.
+template <class T>
+void store_block(const ConvIO& io, int64_t at, typename T::Acc v, typename T::F m, typename T::F b, int n) {
+  switch (io.output) {
+    case ConvIO::Output::u8: T::store_u8(static_cast<uint8_t*>(io.out) + at, T::requantize(v, m, b), n); break;
+    case ConvIO::Output::f32: T::store_f32(static_cast<float*>(io.out) + at, T::dequantize_relu(v, m, b), n); break;
+    case ConvIO::Output::i32: T::store_i32(static_cast<int32_t*>(io.out) + at, v, n); break;
+  }
+}
+
 template <class T, int P, int NB>
 void conv_tile(const PackedConv& pc, const ConvIO& io, const int8_t* w, int block0, const int64_t* taps, int ntaps,
                const uint8_t* const* src, const int64_t* dst) {
@@ -72,14 +82,7 @@ void conv_tile(const PackedConv& pc, const ConvIO& io, const int8_t* w, int bloc
     const typename T::Acc corr = T::load_i32(pc.correction.data() + c);
     const typename T::F m = T::load_f32(pc.multiplier.data() + c), b = T::load_f32(pc.offset.data() + c);
 #pragma GCC unroll 8
-    for (int p = 0; p < P; ++p) {
-      const typename T::Acc v = T::sub(acc[p][j], corr);
-      switch (io.output) {
-        case ConvIO::Output::u8: T::store_u8(static_cast<uint8_t*>(io.out) + dst[p] + c, T::requantize(v, m, b), n); break;
-        case ConvIO::Output::f32: T::store_f32(static_cast<float*>(io.out) + dst[p] + c, T::dequantize_relu(v, m, b), n); break;
-        case ConvIO::Output::i32: T::store_i32(static_cast<int32_t*>(io.out) + dst[p] + c, v, n); break;
-      }
-    }
+    for (int p = 0; p < P; ++p) store_block<T>(io, dst[p] + c, T::sub(acc[p][j], corr), m, b, n);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/x86/int8_impl.h"
 #include "kernels/x86/int8_isa_avx2.h"
 #include "kernels/x86/int8_winograd.h"
 
@@ -131,18 +132,8 @@ void transform_output(const PackedConv& pc, const ConvIO& io, int64_t ty, int tw
                            T::requantize(y[a][b][1], mul[1], off[1]));
           continue;
         }
-        for (int j = 0; j < 2 && j * T::lanes < n; ++j) {
-          const int nj = std::min(T::lanes, n - j * T::lanes), cj = j * T::lanes;
-          switch (io.output) {
-            case ConvIO::Output::u8:
-              T::store_u8(static_cast<uint8_t*>(io.out) + at + cj, T::requantize(y[a][b][j], mul[j], off[j]), nj);
-              break;
-            case ConvIO::Output::f32:
-              T::store_f32(static_cast<float*>(io.out) + at + cj, T::dequantize_relu(y[a][b][j], mul[j], off[j]), nj);
-              break;
-            case ConvIO::Output::i32: T::store_i32(static_cast<int32_t*>(io.out) + at + cj, y[a][b][j], nj); break;
-          }
-        }
+        for (int j = 0; j < 2 && j * T::lanes < n; ++j)
+          store_block<T>(io, at + j * T::lanes, y[a][b][j], mul[j], off[j], std::min(T::lanes, n - j * T::lanes));
       }
   }
 }
