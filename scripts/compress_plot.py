@@ -4,6 +4,8 @@ scripts/compress_tv11.sh and scripts/compress_hymenoptera.sh (stages.tsv) as doc
 
     /usr/bin/python3 scripts/compress_plot.py build/compress/rows.tsv docs/compress.png
     /usr/bin/python3 scripts/compress_plot.py --stages build/compress/stages.tsv docs/compress_stages.png
+    /usr/bin/python3 scripts/compress_plot.py --gptq build/compress/gptq-fp32.tsv [build/compress/gptq-sequential.tsv ...] \
+        docs/compress_gptq_tv11.png
 
 One line per series: the authors' v1.0 file weight-shared at 8 (lossless), 6, 5, 4 bits, and its 6-bit file after
 centroid retraining; torchvision's 1.1 dense, pruned only, and shared (+ pruned to 70 %) + Huffman-coded.
@@ -72,9 +74,44 @@ def stages(tsv, png):
     fig.savefig(png, dpi=110)
 
 
+def gptq(tables, png):
+    """scripts/compress_tv11_gptq.sh's recipes (sharing + coding, no pruning), one series per fit (gptq-FIT.tsv):
+    each file's top-1 on the test half (reported) and on the tune half (which chose between them), against size."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for i, tsv in enumerate(tables):
+        fit = tsv.rsplit("gptq-", 1)[-1].removesuffix(".tsv")
+        rows = [r for r in csv.reader(open(tsv), delimiter="\t") if r]
+        dense = next(r for r in rows if r[0] == "dense")
+        files = [r for r in rows if r[0] != "dense"]
+        if i == 0:
+            for column, half, style in ((4, "test half", "--"), (2, "tune half", "-.")):
+                ax.axhline(float(dense[column]) * 100, color="grey", linestyle=style, linewidth=1,
+                           label=f"dense, {half}: {float(dense[column]) * 100:.1f} %")
+            ax.axhline(float(dense[4]) * 100 - 1.5, color="grey", linestyle=":", linewidth=1)
+        for column, half, fill in ((4, "test half", True), (2, "tune half", False)):
+            ax.plot([int(r[1]) / 1000 for r in files], [float(r[column]) * 100 for r in files], marker="os"[i % 2],
+                    linestyle="none", color=f"C{i}", fillstyle="full" if fill else "none",
+                    label=f"--gptq-fit {fit}, {half}")
+        for r in files:
+            ax.annotate(r[0], (int(r[1]) / 1000, float(r[4]) * 100), fontsize=5.5, xytext=(3, 2),
+                        textcoords="offset points", color=f"C{i}")
+    ax.axvline(524.288, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("file size (KB; dotted: the goal, 524.288 KB and 1.5 points under dense on the test half)")
+    ax.set_ylabel("top-1, %")
+    ax.set_title("torchvision squeezenet1_1 without pruning: code widths, entropy-constrained codebooks, GPTQ",
+                 fontsize=9)
+    ax.legend(fontsize=6.5, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+
 def main():
     if sys.argv[1] == "--stages":
         stages(sys.argv[2], sys.argv[3])
+        return
+    if sys.argv[1] == "--gptq":
+        gptq(sys.argv[2:-1], sys.argv[-1])
         return
     rows = list(csv.reader(open(sys.argv[1]), delimiter="\t"))
     get = {(r[0], r[1]): (int(r[2]) / 1000, float(r[3]) * 100) for r in rows}
