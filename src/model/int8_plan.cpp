@@ -52,14 +52,12 @@ struct QuantizedPlan::Builder {
     const int8::PackedConv* p = plan.convs_.back().get();
     const int64_t macs = oh * ow * qc.spec.out_channels * qc.spec.in_channels * qc.spec.kernel * qc.spec.kernel;
     const int8::KernelTable* k = plan.kernels_;
+    const auto run = winograd ? k->winograd3x3 : k->conv;
     plan.steps_.push_back({step, macs, winograd ? (oh + 1) / 2 : oh * ow, winograd ? 1 : k->tile_pixels,
                            [=](const Lane& l, int64_t, const float*, float*, int64_t first, int64_t last) {
                              const int8::ConvIO io{l.base + in, in_row,   in_pixel, l.base + out,         out_row,
                                                    out_pixel,   static_cast<int>(ow), kind, static_cast<int>(oh)};
-                             if (winograd)
-                               k->winograd3x3(*p, io, first, last);
-                             else
-                               k->conv(*p, io, first, last);
+                             run(*p, io, first, last);
                            }});
   }
 

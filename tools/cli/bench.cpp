@@ -86,7 +86,6 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
   }
   const std::shared_ptr<const QuantizedModel> q = quantization_or_synthetic(model);
   auto plan = std::make_shared<QuantizedPlan>(*q, shape, threads, fast);
-  const auto profile = [plan] { return plan->profile(); };
   std::string paths;
   if (fast == &x86::int8::int8_avx2_kernels) {
     // Without VNNI the weights decide the speed: see PackedConv::pairs_fit_16.
@@ -101,7 +100,7 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
           fast == &x86::int8::int8_avx2_kernels ? "AVX2 vpmaddubsw + vpmaddwd" : "vpdpbusd",
           vnni_peak_gflops,
           [plan](bool on) { plan->set_profiling(on); },
-          profile,
+          [plan] { return plan->profile(); },
           plan->packed_weight_bytes(),
           plan->arena_bytes()};
 }
