@@ -18,7 +18,7 @@ fit="${FIT:-fp32}"
 table="$out/gptq-$fit.tsv"
 mkdir -p "$out"
 
-# The small 1x1 layers (every squeeze and expand1x1: 165K of the 1.24M weights) at 5 bits, conv1 at 6.
+# The small layers at 5 bits (every squeeze and expand1x1) and conv1 at 6: 167K of the 1.24M weights.
 small=features.0=6
 for f in 3 4 6 7 9 10 11 12; do small="$small,features.$f.squeeze=5,features.$f.expand1x1=5"; done
 declare -A recipe=(
@@ -50,10 +50,9 @@ top = [{r["path"]: r["top1"] for r in csv.DictReader(open(p))} for p in sys.argv
 print(f"{sum(top[0][k] == top[1][k] for k in top[0]) / len(top[0]):.3f}")
 PY
 }
-"$cli" eval -q -w "$weights" --every 2 --offset 0 --predictions "$out/dense.tune.csv" "$sample" > /dev/null
-: > "$table"
+dense_tune=$("$cli" eval -q -w "$weights" --every 2 --offset 0 --predictions "$out/dense.tune.csv" "$sample" | tail -1 | top1)
 dense_test=$("$cli" eval -q -w "$weights" --every 2 --offset 1 "$sample" | tail -1 | top1)
-dense_tune=$("$cli" eval -q -w "$weights" --every 2 --offset 0 "$sample" | tail -1 | top1)
+: > "$table"
 dense_bytes=$(($(stat -c %s "$weights") + $(stat -c %s "${weights%.param}.bin")))
 printf 'dense\t%s\t%s\t1.000\t%s\n' "$dense_bytes" "$dense_tune" "$dense_test" >> "$table"
 for name in $names; do
