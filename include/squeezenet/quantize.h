@@ -79,7 +79,8 @@ struct QuantizedModel {
 // (the int8 reference forward's, as far as it is built, when sequential). Throws Error when there are no images.
 // The convs named in `keep_fp32` (as conv_layers names them) stay fp32; an unknown name throws Error.
 // `weight_bits` 7 keeps the weights in [-63, 63]: CPUs with AVX2 but no VNNI then multiply every conv with
-// vpmaddubsw, exactly (its pair sums cannot saturate), instead of widening to vpmaddwd; 2-8, else Error.
+// vpmaddubsw, exactly (its pair sums cannot saturate), instead of widening to vpmaddwd; 6 keeps them in [-31, 31],
+// where two quads' vpmaddubsw results add in 16 bits too (x86::int8::PackedConv::quad_pairs_fit_16); 2-8, else Error.
 QuantizedModel quantize(const Model& model, const std::vector<Tensor>& images, Calibration rule,
                         const std::vector<std::string>& keep_fp32 = {}, Fitting fitting = Fitting::sequential,
                         int weight_bits = 8);

@@ -250,7 +250,11 @@ int64_t QuantizedPlan::packed_weight_bytes() const {
 
 QuantizedPlan::Paths QuantizedPlan::conv_paths() const {
   Paths paths;
-  for (const auto& c : convs_) ++(!c->winograd.empty() ? paths.winograd : c->pairs_fit_16 ? paths.pairs_fit : paths.widened);
+  for (const auto& c : convs_)
+    ++(!c->winograd.empty()      ? paths.winograd
+       : c->quad_pairs_fit_16 ? paths.quad_pairs_fit
+       : c->pairs_fit_16      ? paths.pairs_fit
+                              : paths.widened);
   return paths;
 }
 

@@ -32,10 +32,10 @@ class QuantizedPlan {
   const Shape& input_shape() const { return input_shape_; }
   const char* isa() const { return kernels_->isa; }
   int64_t packed_weight_bytes() const;
-  // How many int8 convs run on Winograd, and of the others how many have weight pairs that fit vpmaddubsw's 16 bits
-  // (PackedConv::pairs_fit_16) and how many do not.
+  // How many int8 convs run on Winograd, and of the others how many have weights whose pairs of quads fit one
+  // 16-bit lane (PackedConv::quad_pairs_fit_16), whose pairs alone do (pairs_fit_16), and neither.
   struct Paths {
-    int winograd = 0, pairs_fit = 0, widened = 0;
+    int winograd = 0, quad_pairs_fit = 0, pairs_fit = 0, widened = 0;
   };
   Paths conv_paths() const;
   int64_t arena_bytes() const { return arena_bytes_; }

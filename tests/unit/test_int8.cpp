@@ -139,7 +139,8 @@ INSTANTIATE_TEST_SUITE_P(Isa, Int8Family,
 
 // The family's conv on an NHWC copy of x (padded into a frame of zero points) against the reference, for all
 // three outputs, the pixels (Winograd: the rows of output tiles) cut in two uneven pieces as threads cut them.
-// Weights in [-top, top]: at 64 and below every pair fits vpmaddubsw's 16 bits, which the AVX2 family runs apart.
+// Weights in [-top, top]: at 64 and below every pair fits vpmaddubsw's 16 bits, and at 32 and below every two quads'
+// lane does, which the AVX2 family runs apart.
 enum class Path { direct, winograd };
 void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int stride, int pad, int h, int w,
                 uint64_t seed, int top = 127, Path path = Path::direct, float u8_scale = 0.02f) {
@@ -169,6 +170,9 @@ void check_conv(const x86::int8::KernelTable& k, int c, int o, int kernel, int s
     }
     if (top <= 64) {
       EXPECT_TRUE(pc.pairs_fit_16);
+    }
+    if (top <= 32) {
+      EXPECT_TRUE(pc.quad_pairs_fit_16);
     }
     const int out_pixel = o + 3;  // a pixel stride wider than the channels, as in a Fire's shared output
     std::vector<uint8_t> out(static_cast<std::size_t>(oh * ow * out_pixel) * 4, 0xAB);
@@ -229,6 +233,19 @@ TEST_P(Int8Family, ConvWithSevenBitWeightsMatchesReferenceOnOddShapes) {
   check_conv(k, 5, 1, 3, 1, 1, 4, 4, 5, 63);
   check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7, 64);
   check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8, 63);
+}
+
+// At 6 bits every four weights that two quads put in one 16-bit lane fit it, so the AVX2 family multiplies two
+// quads a step; channel counts with an odd number of quads leave the last one to the one-quad loop.
+TEST_P(Int8Family, ConvWithSixBitWeightsMatchesReferenceOnOddShapes) {
+  const auto& k = *GetParam();
+  check_conv(k, 3, 64, 3, 2, 0, 11, 9, 1, 31);
+  check_conv(k, 3, 17, 7, 2, 0, 15, 13, 2, 32);
+  check_conv(k, 16, 64, 1, 1, 0, 5, 7, 3, 31);
+  check_conv(k, 20, 40, 1, 1, 0, 6, 5, 4, 32);  // 5 quads
+  check_conv(k, 9, 1, 3, 1, 1, 4, 4, 5, 31);    // 3 quads a tap
+  check_conv(k, 64, 256, 3, 1, 1, 3, 4, 7, 32);
+  check_conv(k, 20, 9, 1, 1, 1, 3, 2, 8, 31);
 }
 
 // An output scale of 1e-12 sends most requantized values past 2^31 either way (multipliers about 2.5e8, offsets up
@@ -315,15 +332,49 @@ TEST_P(Int8Family, ConvIsExactAtThePairSaturationEdge) {
   }
 }
 
+// Quads of four weights at the edge of one 16-bit lane (|w0| + |w1| + |w2| + |w3| = 128, two vpmaddubsw results
+// of +-32640 in all) against all-255 inputs stay exact two quads a step; one quad past it sends the conv back to a
+// quad a step, exact too.
+TEST_P(Int8Family, ConvIsExactAtTheQuadPairEdge) {
+  const auto& k = *GetParam();
+  const int c = 16, o = 9;
+  const ref::U8Tensor x{{1, c, 2, 3}, std::vector<uint8_t>(static_cast<std::size_t>(c * 6), 255)};
+  for (const bool past : {false, true}) {
+    SCOPED_TRACE(past ? "one quad past the edge" : "every quad at the edge");
+    QuantizedConv q = random_conv(c, o, 1, 1, 0, 0, false, 12);
+    // One lane takes channels 0, 1, 4, 5 of each eight (50 + 40 + 30 + 8), the other 2, 3, 6, 7 (100 + 20 + 4 + 4).
+    const std::array<int8_t, 8> weights{50, 40, 100, 20, 30, 8, 4, 4};
+    for (int ch = 0; ch < o; ++ch)
+      for (int i = 0; i < c; ++i)
+        q.weight[static_cast<std::size_t>(ch * c + i)] =
+            static_cast<int8_t>((ch % 2 ? -1 : 1) * weights[static_cast<std::size_t>(i % 8)]);
+    if (past) q.weight[5] = 9;  // 129 in its lane; its pair, 30 + 9, still fits
+    const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
+    EXPECT_TRUE(pc.pairs_fit_16);
+    EXPECT_EQ(pc.quad_pairs_fit_16, !past);
+    Shape shape;
+    const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 0, q.weight, o, 1, 1, 0, shape);
+    std::vector<uint8_t> nhwc(static_cast<std::size_t>(c * 6), 255);
+    std::vector<int32_t> out(static_cast<std::size_t>(o * 6));
+    const x86::int8::ConvIO io{nhwc.data(), 3 * c, c, out.data(), 3 * o, o, 3, x86::int8::ConvIO::Output::i32};
+    k.conv(pc, io, 0, 6);
+    for (int ch = 0; ch < o; ++ch)
+      for (int p = 0; p < 6; ++p)
+        ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * 6 + p)])
+            << "channel " << ch << " pixel " << p;
+  }
+}
+
 // The stem as a 1x1 conv over stacked windows: the family's stacking against the plain one byte for byte, then
 // the family's conv on it against the reference conv of the image, on odd sides (widths off the 16-column
 // vectors) and output channels off the vector width, the rows cut in two uneven pieces as threads cut them;
-// 8-bit weights and 7-bit ones.
+// 8-, 7- and 6-bit weights.
 TEST_P(Int8Family, StemOverStackedWindowsMatchesReferenceOnOddShapes) {
   const auto& k = *GetParam();
-  for (const auto& [o, kernel, h, w, top] : {std::array{64, 3, 11, 9, 127}, std::array{17, 7, 15, 37, 127},
-                                             std::array{96, 7, 16, 17, 127}, std::array{5, 3, 7, 33, 127},
-                                             std::array{64, 3, 11, 9, 63}, std::array{17, 7, 15, 37, 63}}) {
+  for (const auto& [o, kernel, h, w, top] :
+       {std::array{64, 3, 11, 9, 127}, std::array{17, 7, 15, 37, 127}, std::array{96, 7, 16, 17, 127},
+        std::array{5, 3, 7, 33, 127}, std::array{64, 3, 11, 9, 63}, std::array{17, 7, 15, 37, 63},
+        std::array{64, 3, 11, 9, 31}, std::array{17, 7, 15, 37, 32}}) {
     SCOPED_TRACE(std::to_string(o) + " channels, kernel " + std::to_string(kernel) + ", " + std::to_string(h) + "x" +
                  std::to_string(w) + ", weights to " + std::to_string(top));
     const int stride = 2, zp = 128;

@@ -88,10 +88,11 @@ Subject int8_subject(const Model& model, const Shape& shape, int threads, Tensor
   auto plan = std::make_shared<QuantizedPlan>(*q, shape, threads, fast);
   std::string paths;
   if (fast == &x86::int8::int8_avx2_kernels) {
-    // Without VNNI the weights decide the speed: see PackedConv::pairs_fit_16.
+    // Without VNNI the weights decide the speed: see PackedConv::pairs_fit_16 and quad_pairs_fit_16.
     const QuantizedPlan::Paths n = plan->conv_paths();
-    paths = "Winograd F(2x2, 3x3) on " + std::to_string(n.winograd) + " convs; vpmaddubsw on " +
-            std::to_string(n.pairs_fit) + " (weight pairs within its 16 bits, as 7-bit weights are); widened to "
+    paths = "Winograd F(2x2, 3x3) on " + std::to_string(n.winograd) + " convs; vpmaddubsw two quads a step on " +
+            std::to_string(n.quad_pairs_fit) + " (weight quads within its 16 bits, as 6-bit weights are), one on " +
+            std::to_string(n.pairs_fit) + " (weight pairs within them, as 7-bit weights are); widened to "
             "vpmaddwd on " + std::to_string(n.widened);
   }
   return {[plan, q, &x, &logits] { plan->run(x.data(), logits.data()); },

@@ -5,17 +5,22 @@
 
 namespace squeezenet::x86::int8 {
 namespace {
-// Both paths give the same int32 sums; the pairs path does half the work where the weights allow it.
+// The three paths give the same int32 sums; the pairs path does half the widened path's work where the weights
+// allow it, the quad-pairs path three quarters of the pairs path's multiplies.
 void conv_avx2(const PackedConv& pc, const ConvIO& io, int64_t first, int64_t last) {
-  if (pc.pairs_fit_16)
+  if (pc.quad_pairs_fit_16)
+    conv<Avx2Int8QuadPairs>(pc, io, first, last);
+  else if (pc.pairs_fit_16)
     conv<Avx2Int8Pairs>(pc, io, first, last);
   else
     conv<Avx2Int8>(pc, io, first, last);
 }
 }  // namespace
 
-static_assert(Avx2Int8::lanes == Avx2Int8Pairs::lanes && Avx2Int8::group_blocks == Avx2Int8Pairs::group_blocks,
-              "both paths read one weight layout");
+static_assert(Avx2Int8::lanes == Avx2Int8Pairs::lanes && Avx2Int8::group_blocks == Avx2Int8Pairs::group_blocks &&
+                  Avx2Int8::lanes == Avx2Int8QuadPairs::lanes &&
+                  Avx2Int8::group_blocks == Avx2Int8QuadPairs::group_blocks,
+              "the three paths read one weight layout");
 // Threads cut pixel ranges on multiples of both paths' tiles (4 and 6 pixels).
 const KernelTable int8_avx2_kernels{"avx2-int8",
                                     Avx2Int8::lanes,

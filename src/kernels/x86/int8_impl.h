@@ -48,8 +48,26 @@ void conv_tile(const PackedConv& pc, const ConvIO& io, const int8_t* w, int bloc
     const uint8_t* s[P];
 #pragma GCC unroll 8
     for (int p = 0; p < P; ++p) s[p] = src[p] + taps[t];
+    int q = 0;
+    if constexpr (requires { &T::dot2; }) {
+      constexpr int step = NB * T::lanes * 4;
+      for (; q + 1 < quads; q += 2, w += 2 * step) {
+        typename T::W w0[NB], w1[NB];
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; ++j) {
+          w0[j] = T::load_w(w + j * T::lanes * 4);
+          w1[j] = T::load_w(w + step + j * T::lanes * 4);
+        }
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+          const typename T::A a0 = T::broadcast(s[p] + 4 * q), a1 = T::broadcast(s[p] + 4 * q + 4);
+#pragma GCC unroll 4
+          for (int j = 0; j < NB; ++j) acc[p][j] = T::dot2(acc[p][j], a0, w0[j], a1, w1[j]);
+        }
+      }
+    }
     SQUEEZENET_INT8_UNROLL_QUADS
-    for (int q = 0; q < quads; ++q, w += NB * T::lanes * 4) {
+    for (; q < quads; ++q, w += NB * T::lanes * 4) {
       typename T::W wv[NB];
 #pragma GCC unroll 4
       for (int j = 0; j < NB; ++j) wv[j] = T::load_w(w + j * T::lanes * 4);

@@ -41,7 +41,21 @@ PackedConv pack(const QuantizedConv& conv, int lanes, int group_blocks) {
   }
   p.pairs_fit_16 = true;
   for (std::size_t i = 0; i < p.weight.size(); i += 2)
-    p.pairs_fit_16 = p.pairs_fit_16 && std::abs(p.weight[i]) + std::abs(p.weight[i + 1]) <= 128;
+    p.pairs_fit_16 = p.pairs_fit_16 && std::abs(p.weight[i]) + std::abs(p.weight[i + 1]) <= kLaneWeightBudget;
+  // Quad q's bytes are one group's width * 4 apart from quad q + 1's at the same output channel and byte.
+  p.quad_pairs_fit_16 = p.pairs_fit_16;
+  std::size_t at = 0;
+  for (int b0 = 0; b0 < p.blocks; b0 += group_blocks) {
+    const int quad = std::min(group_blocks, p.blocks - b0) * lanes * 4;
+    for (int t = 0; t < taps; ++t, at += static_cast<std::size_t>(p.quads) * quad)
+      for (int q = 0; q + 1 < p.quads; q += 2)
+        for (int i = 0; i < quad; i += 2) {
+          const int8_t* a = p.weight.data() + at + static_cast<std::size_t>(q * quad + i);
+          p.quad_pairs_fit_16 = p.quad_pairs_fit_16 &&
+                                std::abs(a[0]) + std::abs(a[1]) + std::abs(a[quad]) + std::abs(a[quad + 1]) <=
+                                    kLaneWeightBudget;
+        }
+  }
   const quant::Epilogue e = quant::epilogue(conv);
   p.to_u8 = e.to_u8;
   p.correction.assign(static_cast<std::size_t>(padded), 0);

@@ -11,6 +11,9 @@
 
 namespace squeezenet::x86::int8 {
 
+// The most that the |w| of the weights summed in one 16-bit lane may add up to against u8 inputs: 255 x 128 = 32640.
+constexpr int kLaneWeightBudget = 128;
+
 // One conv's weights for a family with `lanes` output channels per vector: output channels in blocks of
 // `lanes`, blocks in groups of up to `group_blocks` (one register tile's width), and per group
 // [tap][input channel quad][group's blocks x lanes][4 input channels] s8 bytes, zero-padded, so that one
@@ -26,6 +29,10 @@ struct PackedConv {
   // Every two weights that one 16-bit lane of vpmaddubsw pairs (bytes 2i, 2i + 1 of the layout) have |w0| + |w1| <=
   // 128, so that its u8 x s8 pair sums cannot saturate (the AVX2 family without VNNI runs them so).
   bool pairs_fit_16 = false;
+  // And the four weights that two consecutive quads of one tap put in one 16-bit lane (bytes 2i, 2i + 1 of quad q
+  // and of quad q + 1, q even) have |w0| + |w1| + |w2| + |w3| <= 128, so that two vpmaddubsw results add in 16 bits
+  // without wrapping (every 6-bit weight does; AVX2 without VNNI runs such convs two quads a step).
+  bool quad_pairs_fit_16 = false;
   // Winograd F(2x2, 3x3) weights, when the plan runs the conv so (int8_winograd.h): [group of 2 blocks][16 positions]
   // [input channel pair][2 blocks x lanes][2] s16.
   std::vector<int16_t, AlignedAllocator<int16_t>> winograd;
