@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""What the u8 activation grid costs in top-1 agreement, and whether a scale per channel would buy it back: a
+PyTorch fake-quantization of torchvision's squeezenet1_1 (float arithmetic rounded to the grids, not our kernels),
+scored as `scripts/int8_agreement.py` scores our int8 files: the share of images whose top-1 class is fp32's.
+
+Calibration: 64 images of hymenoptera_data/train (a seeded draw), none in the evaluation set. Every post-ReLU map
+but the final conv's gets u8 scales chosen as `quantize --method mse` does (the clipping threshold with the least
+squared error, exact zeros left out), per tensor or per channel; the image gets zero point 128 and one scale, its
+largest magnitude / 127. Weights, when quantized, are rounded to nearest on a symmetric per-output-channel grid
+(no GPTQ, no bias correction: those are our quantizer's, and this measures the activations).
+
+  /usr/bin/python3 scripts/int8_activation_grid.py --weights W
+W is any weights file `squeezenet convert` reads (torchvision preset). Prints one JSON line per variant."""
+import argparse
+import glob
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import torch
+import torchvision
+import torchvision.transforms as T
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def preprocess(paths):
+    tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
+                    T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    return torch.stack([tf(Image.open(p).convert("RGB")) for p in paths])
+
+
+def mse_scale(v, steps=range(20, 101, 2)):
+    """The u8 scale whose clipping threshold (a share of the largest value) gives the least squared error."""
+    v = v[v > 0]
+    if v.numel() == 0:
+        return 1.0
+    if v.numel() > 400_000:
+        v = v[torch.randperm(v.numel(), generator=torch.Generator().manual_seed(0))[:400_000]]
+    top = v.max().item()
+    best = None
+    for k in steps:
+        s = top * k / 100 / 255
+        err = ((torch.clamp(torch.round(v / s), 0, 255) * s - v) ** 2).sum().item()
+        if best is None or err < best[0]:
+            best = (err, s)
+    return best[1]
+
+
+def round_weights(w, bits=8):
+    q = 2 ** (bits - 1) - 1
+    s = w.abs().amax(dim=(1, 2, 3), keepdim=True) / q
+    return torch.round(w / s).clamp(-q, q) * s
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA", os.path.join(HERE, "..", "..", "shared", "data")))
+    ap.add_argument("--cli", default=os.path.join(HERE, "..", "build", "squeezenet"))
+    ap.add_argument("--count", type=int, default=64, help="calibration images")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+
+    model = torchvision.models.squeezenet1_1()
+    with tempfile.TemporaryDirectory() as tmp:
+        pth = os.path.join(tmp, "w.pth")
+        subprocess.run([args.cli, "convert", args.weights, pth], check=True, stdout=subprocess.DEVNULL)
+        model.load_state_dict(torch.load(pth))
+    model.eval()
+    convs = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    final = model.classifier[1]
+    mapped = [(n, m) for n, m in convs if m is not final]  # the convs whose post-ReLU output is a u8 map
+    fp32_weights = {m: m.weight.data.clone() for _, m in convs}
+
+    calibration = sorted(glob.glob(os.path.join(args.data, "hymenoptera_data", "train", "*", "*.jpg")))
+    random.Random(0).shuffle(calibration)
+    calibration = preprocess(calibration[:args.count])
+    maps = {m: [] for _, m in mapped}
+    hooks = [m.register_forward_hook(lambda mod, i, o: maps[mod].append(torch.relu(o))) for _, m in mapped]
+    with torch.no_grad():
+        model(calibration)
+    for h in hooks:
+        h.remove()
+    per_tensor, per_channel = {}, {}
+    for _, m in mapped:
+        a = torch.cat(maps.pop(m))
+        per_tensor[m] = torch.full((a.shape[1],), mse_scale(a.flatten()))
+        per_channel[m] = torch.tensor([mse_scale(a[:, c].flatten()) for c in range(a.shape[1])])
+    image_scale = calibration.abs().max().item() / 127
+
+    def forward(x, activations, weight_bits):
+        """activations: None (fp32), per_tensor or per_channel."""
+        for _, m in convs:
+            m.weight.data = fp32_weights[m] if weight_bits is None else round_weights(fp32_weights[m], weight_bits)
+        hooks = []
+        if activations is not None:
+            for _, m in mapped:
+                s = activations[m].view(1, -1, 1, 1)
+                hooks.append(m.register_forward_hook(
+                    lambda mod, i, o, s=s: torch.clamp(torch.round(torch.relu(o) / s), 0, 255) * s))
+            x = (torch.clamp(torch.round(x / image_scale) + 128, 0, 255) - 128) * image_scale
+        with torch.no_grad():
+            y = model(x)
+        for h in hooks:
+            h.remove()
+        return y.argmax(1)
+
+    variants = [("weights 8-bit, activations fp32", None, 8),
+                ("weights fp32, activations per tensor", per_tensor, None),
+                ("weights fp32, activations per channel", per_channel, None),
+                ("weights 8-bit, activations per tensor", per_tensor, 8),
+                ("weights 8-bit, activations per channel", per_channel, 8)]
+    images = sorted(glob.glob(os.path.join(args.data, "imagenet-sample-1000", "*.JPEG")))
+    same = [0] * len(variants)
+    for i in range(0, len(images), 50):
+        x = preprocess(images[i:i + 50])
+        reference = forward(x, None, None)
+        for k, (_, acts, bits) in enumerate(variants):
+            same[k] += int((forward(x, acts, bits) == reference).sum())
+        print(f"{min(i + 50, len(images))}/{len(images)} images", file=sys.stderr, flush=True)
+    for (name, *_), s in zip(variants, same):
+        print(json.dumps({"variant": name, "same_top1": s / len(images), "images": len(images)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
