@@ -301,12 +301,26 @@ TEST_P(Int8Family, WinogradIsExactAtItsLargestSums) {
   EXPECT_EQ(std::abs(acc[static_cast<std::size_t>(w + 1)]), c * 9 * 255 * 127);  // an inner pixel's full window
 }
 
+// The family's 1x1 conv `q` (packed as pc) on a 2 x 3 map of all-255 inputs against the reference's sums.
+void expect_exact_on_255s(const x86::int8::KernelTable& k, const QuantizedConv& q, const x86::int8::PackedConv& pc) {
+  const int c = q.spec.in_channels, o = q.spec.out_channels;
+  const ref::U8Tensor x{{1, c, 2, 3}, std::vector<uint8_t>(static_cast<std::size_t>(c * 6), 255)};
+  Shape shape;
+  const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 0, q.weight, o, 1, 1, 0, shape);
+  std::vector<int32_t> out(static_cast<std::size_t>(o * 6));
+  const x86::int8::ConvIO io{x.data.data(), 3 * c, c, out.data(), 3 * o, o, 3, x86::int8::ConvIO::Output::i32};
+  k.conv(pc, io, 0, 6);
+  for (int ch = 0; ch < o; ++ch)
+    for (int p = 0; p < 6; ++p)
+      ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * 6 + p)])
+          << "channel " << ch << " pixel " << p;
+}
+
 // Pairs at vpmaddubsw's edge (|w0| + |w1| = 128) against all-255 inputs sum to +-32640 and stay exact; one pair
 // past it sends the conv to the widening path, which stays exact too.
 TEST_P(Int8Family, ConvIsExactAtThePairSaturationEdge) {
   const auto& k = *GetParam();
   const int c = 8, o = 9;
-  const ref::U8Tensor x{{1, c, 2, 3}, std::vector<uint8_t>(static_cast<std::size_t>(c * 6), 255)};
   const std::array<std::array<int8_t, 2>, 5> edge{{{64, 64}, {-64, -64}, {127, 1}, {-1, -127}, {100, 28}}};
   for (const bool past : {false, true}) {
     SCOPED_TRACE(past ? "one pair past the edge" : "every pair at the edge");
@@ -319,16 +333,7 @@ TEST_P(Int8Family, ConvIsExactAtThePairSaturationEdge) {
     if (past) q.weight[0] = 127, q.weight[1] = 2;
     const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
     EXPECT_EQ(pc.pairs_fit_16, !past);
-    Shape shape;
-    const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 0, q.weight, o, 1, 1, 0, shape);
-    std::vector<uint8_t> nhwc(static_cast<std::size_t>(c * 6), 255);
-    std::vector<int32_t> out(static_cast<std::size_t>(o * 6));
-    const x86::int8::ConvIO io{nhwc.data(), 3 * c, c, out.data(), 3 * o, o, 3, x86::int8::ConvIO::Output::i32};
-    k.conv(pc, io, 0, 6);
-    for (int ch = 0; ch < o; ++ch)
-      for (int p = 0; p < 6; ++p)
-        ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * 6 + p)])
-            << "channel " << ch << " pixel " << p;
+    expect_exact_on_255s(k, q, pc);
   }
 }
 
@@ -338,7 +343,6 @@ TEST_P(Int8Family, ConvIsExactAtThePairSaturationEdge) {
 TEST_P(Int8Family, ConvIsExactAtTheQuadPairEdge) {
   const auto& k = *GetParam();
   const int c = 16, o = 9;
-  const ref::U8Tensor x{{1, c, 2, 3}, std::vector<uint8_t>(static_cast<std::size_t>(c * 6), 255)};
   for (const bool past : {false, true}) {
     SCOPED_TRACE(past ? "one quad past the edge" : "every quad at the edge");
     QuantizedConv q = random_conv(c, o, 1, 1, 0, 0, false, 12);
@@ -352,16 +356,7 @@ TEST_P(Int8Family, ConvIsExactAtTheQuadPairEdge) {
     const x86::int8::PackedConv pc = x86::int8::pack(q, k.lanes, k.group_blocks);
     EXPECT_TRUE(pc.pairs_fit_16);
     EXPECT_EQ(pc.quad_pairs_fit_16, !past);
-    Shape shape;
-    const std::vector<int32_t> acc = ref::conv2d_u8s8(x, 0, q.weight, o, 1, 1, 0, shape);
-    std::vector<uint8_t> nhwc(static_cast<std::size_t>(c * 6), 255);
-    std::vector<int32_t> out(static_cast<std::size_t>(o * 6));
-    const x86::int8::ConvIO io{nhwc.data(), 3 * c, c, out.data(), 3 * o, o, 3, x86::int8::ConvIO::Output::i32};
-    k.conv(pc, io, 0, 6);
-    for (int ch = 0; ch < o; ++ch)
-      for (int p = 0; p < 6; ++p)
-        ASSERT_EQ(out[static_cast<std::size_t>(p * o + ch)], acc[static_cast<std::size_t>(ch * 6 + p)])
-            << "channel " << ch << " pixel " << p;
+    expect_exact_on_255s(k, q, pc);
   }
 }
 
