@@ -54,14 +54,24 @@ WeightFile compress_weights(const WeightFile& in, const ModelConfig& config, con
   WeightFile out = in;  // layers left alone keep the codebook they came with
   for (const ConvRef& c : conv_layers(config)) {
     Tensor& w = out.tensors.at(c.name + ".weight");
-    if (auto d = options.density.find(c.name); d != options.density.end()) {
+    const auto d = options.density.find(c.name);
+    const auto b = options.bits.find(c.name);
+    const quant::InputMoments* moments =
+        options.moments && (b != options.bits.end() || (d != options.density.end() && options.prune_by_moments))
+            ? &options.moments(c.name, out)
+            : nullptr;
+    if (d != options.density.end()) {
       if (!(d->second > 0.0 && d->second <= 1.0))
         throw Error("--density " + c.name + "=" + std::to_string(d->second) + ": must be in (0, 1]");
-      prune_by_magnitude(w, d->second);
+      if (options.prune_by_moments) {
+        if (!moments) throw Error("pruning by input moments needs the moments (--gptq DIR)");
+        prune_by_output_error(w, d->second, moments->moments(c.name));
+      } else {
+        prune_by_magnitude(w, d->second);
+      }
     }
-    if (auto b = options.bits.find(c.name); b != options.bits.end()) {
+    if (b != options.bits.end()) {
       const auto e = options.entropy_weight.find(c.name);
-      const quant::InputMoments* moments = options.moments ? &options.moments(c.name, out) : nullptr;
       const Tensor before = moments ? w : Tensor{};
       const std::vector<float>& codebook = out.codebooks[c.name + ".weight"] =
           share_weights(w, b->second, options.init, options.half, options.seed,

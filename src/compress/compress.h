@@ -13,6 +13,9 @@ namespace squeezenet {
 
 struct CompressOptions {
   std::map<std::string, double> density;  // per conv (state_dict prefix); absent: no pruning
+  // Prune by the output error each weight's removal costs on `moments` (quant::Elimination::prune, the weights
+  // left absorbing it) instead of by magnitude; needs `moments`.
+  bool prune_by_moments = false;
   std::map<std::string, int> bits;        // per conv; absent: no sharing (the weights stay floats)
   std::map<std::string, double> entropy_weight;  // per conv; absent: plain k-means
   KmeansInit init = KmeansInit::linear;

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
+
+#include "compress/gptq_assign.h"
+#include "quant/gptq.h"
+#include "squeezenet/error.h"
 
 namespace squeezenet {
 
@@ -20,6 +25,23 @@ int64_t prune_by_magnitude(Tensor& w, double density) {
   for (int64_t i = keep; i < n; ++i) w[order[static_cast<std::size_t>(i)]] = 0.0f;
   int64_t nonzero = 0;
   for (int64_t i = 0; i < n; ++i) nonzero += w[i] != 0.0f;
+  return nonzero;
+}
+
+int64_t prune_by_output_error(Tensor& w, double density, const std::vector<double>& moments) {
+  const std::size_t D = static_cast<std::size_t>(w.numel() / w.dim(0));
+  if (moments.size() != D * D)
+    throw Error("pruning: input moments of " + std::to_string(moments.size()) + " entries for weights of " +
+                std::to_string(D) + " inputs per output");
+  const quant::Elimination elimination(moments, D, kGptqDamping, true);
+  std::vector<double> row(D);
+  int64_t nonzero = 0;
+  for (int64_t o = 0; o < w.dim(0); ++o) {
+    float* out = w.data() + o * static_cast<int64_t>(D);
+    for (std::size_t i = 0; i < D; ++i) row[i] = out[i];
+    elimination.prune(row, std::clamp(density, 0.0, 1.0));
+    for (std::size_t i = 0; i < D; ++i) nonzero += (out[i] = static_cast<float>(row[i])) != 0.0f;
+  }
   return nonzero;
 }
 

@@ -70,6 +70,8 @@ Elimination::Elimination(std::vector<double> moments, std::size_t n, double damp
     std::stable_sort(order_.begin(), order_.end(),
                      [&](std::size_t a, std::size_t b) { return moments[a * n + a] > moments[b * n + b]; });
   upper_.resize(n * n);
+  seen_.resize(n);
+  for (std::size_t k = 0; k < n; ++k) seen_[k] = moments[order_[k] * n + order_[k]] > 0.0;
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) upper_[i * n + j] = moments[order_[i] * n + order_[j]];
   factored_ = damp(upper_, n, damping) && invert(upper_, n) && upper_factor(upper_, n);
@@ -82,6 +84,31 @@ void Elimination::run(std::vector<double>& row, const std::function<double(std::
     if (!factored_) continue;  // rounding to nearest
     const double err = (row[i] - q) / upper_[k * n_ + k];
     for (std::size_t l = k + 1; l < n_; ++l) row[order_[l]] -= err * upper_[k * n_ + l];
+  }
+}
+
+void Elimination::prune(std::vector<double>& row, double density, std::size_t block) const {
+  std::vector<std::pair<double, std::size_t>> cost;
+  std::vector<bool> pruned;
+  for (std::size_t k0 = 0; k0 < n_; k0 += block) {
+    const std::size_t k1 = std::min(n_, k0 + block), m = k1 - k0;
+    cost.clear();
+    for (std::size_t k = k0; k < k1; ++k) {
+      const double d = factored_ ? upper_[k * n_ + k] : 1.0, v = row[order_[k]];
+      cost.emplace_back(seen_[k] ? v * v / (d * d) : 0.0, k - k0);
+    }
+    const std::size_t drop = m - static_cast<std::size_t>(std::llround(density * static_cast<double>(m)));
+    std::nth_element(cost.begin(), cost.begin() + static_cast<std::ptrdiff_t>(drop), cost.end());
+    pruned.assign(m, false);
+    for (std::size_t j = 0; j < m; ++j) pruned[cost[j].second] = j < drop || row[order_[k0 + cost[j].second]] == 0.0;
+    for (std::size_t k = k0; k < k1; ++k) {
+      const std::size_t i = order_[k];
+      if (!pruned[k - k0]) continue;
+      const double err = row[i] / (factored_ ? upper_[k * n_ + k] : 1.0);
+      row[i] = 0.0;
+      if (!factored_) continue;
+      for (std::size_t l = k + 1; l < n_; ++l) row[order_[l]] -= err * upper_[k * n_ + l];
+    }
   }
 }
 

@@ -27,11 +27,18 @@ class Elimination {
   // gives the value weight i becomes from its current v, and the weights not rounded yet absorb the error. Where
   // the moments are not positive definite, each weight is rounded alone.
   void run(std::vector<double>& row, const std::function<double(std::size_t, double)>& round) const;
+  // Prunes `row` in place to `density` of its weights, as SparseGPT does (Frantar & Alistarh, 2023): in blocks of
+  // `block` weights in the elimination order, those whose removal costs the output least given the weights before
+  // them (w^2 / U_kk^2) become zero, and the weights not eliminated yet absorb the error; kept weights keep their
+  // value as updated. Zeros already there, and weights of inputs never seen (zero moment), cost nothing and
+  // go first; the zeros stay zero.
+  void prune(std::vector<double>& row, double density, std::size_t block = 128) const;
 
  private:
   std::size_t n_;
   std::vector<std::size_t> order_;  // input index of the k-th weight eliminated
   std::vector<double> upper_;       // [n, n] upper Cholesky factor of the damped inverse, in elimination order
+  std::vector<bool> seen_;          // the k-th weight's input has a non-zero moment
   bool factored_ = false;
 };
 

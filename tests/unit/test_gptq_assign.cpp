@@ -9,8 +9,11 @@
 #include <vector>
 
 #include "compress/gptq_assign.h"
+#include "compress/prune.h"
 #include "random_tensor.h"
 #include "run_cli.h"
+#include "squeezenet/model.h"
+#include "squeezenet/weights.h"
 #include "temp_dir.h"
 #include "test_env.h"
 #include "util/io.h"
@@ -64,6 +67,46 @@ Tensor nearest(const Layer& l) {
     q[i] = best;
   }
   return q;
+}
+
+// Pruning by output error keeps each block's share of every row and leaves the zeros zero; on correlated inputs it
+// costs a dense layer's output less than magnitude pruning of the same density; with identity moments it is
+// magnitude pruning per row (nothing to compensate through).
+TEST(PruneByOutputError, KeepsTheDensityAndZerosAndBeatsMagnitude) {
+  const Layer l = make_layer(6, 5, 7, 21);  // rows of 45 weights, about a third already zero
+  const std::vector<double> h = correlated_moments(45, 22);
+  Tensor obs = l.w, magnitude;
+  prune_by_output_error(obs, 0.3, h);
+  for (int64_t o = 0; o < 6; ++o) {
+    int kept = 0;
+    for (int64_t i = 0; i < 45; ++i) {
+      kept += obs[o * 45 + i] != 0.0f;
+      if (l.w[o * 45 + i] == 0.0f) ASSERT_EQ(obs[o * 45 + i], 0.0f) << o << " " << i;
+    }
+    EXPECT_LE(kept, 14) << "row " << o;  // round(0.3 x 45), fewer where zeros were more than the pruned share
+    EXPECT_GE(kept, 10) << "row " << o;
+  }
+  // A dense layer halved: the weights left take back much of what the others did.
+  const Tensor dense = test::random_tensor({6, 5, 3, 3}, 21);
+  obs = dense, magnitude = dense;
+  prune_by_output_error(obs, 0.5, h);
+  prune_by_magnitude(magnitude, 0.5);
+  EXPECT_LT(output_error(dense, obs, h), 0.5 * output_error(dense, magnitude, h));
+
+  std::vector<double> identity(45 * 45, 0.0);
+  for (int i = 0; i < 45; ++i) identity[i * 45 + i] = 1.0;
+  Tensor plain = l.w;
+  prune_by_output_error(plain, 0.3, identity);
+  for (int64_t o = 0; o < 6; ++o) {
+    std::vector<float> sizes;
+    for (int64_t i = 0; i < 45; ++i) sizes.push_back(std::fabs(l.w[o * 45 + i]));
+    std::sort(sizes.begin(), sizes.end());
+    for (int64_t i = 0; i < 45; ++i) {
+      const float v = plain[o * 45 + i];
+      ASSERT_TRUE(v == 0.0f || v == l.w[o * 45 + i]) << "a kept weight moved without correlations";
+      if (v != 0.0f) ASSERT_GE(std::fabs(v), sizes[45 - 14]) << "row " << o << " kept a weight outside its largest 14";
+    }
+  }
 }
 
 TEST(GptqAssign, WithIdentityMomentsItIsNearestAssignment) {
@@ -156,6 +199,27 @@ TEST(CompressCli, GptqAssignment) {
   EXPECT_TRUE(std::filesystem::exists(out));
   r = test::run_cli("compress --help");
   EXPECT_NE(r.output.find("--gptq"), std::string::npos);
+
+  // Pruning by output error: refused without what it needs, and each conv keeps the density asked.
+  for (const std::string& bad : {std::string("--density 0.5 --prune-by output-error"),
+                                 "--density 0.5 --prune-by size --gptq '" + images + "'",
+                                 "--prune-by output-error --gptq '" + images + "'",
+                                 "--density 0.5 --prune-by output-error --gptq '" + images + "' --prune-epochs 1"}) {
+    r = test::run_cli("compress -w '" + tv11 + "' --bits 6 " + bad + " --out '" + out + "'");
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_NE(r.output.find("--prune-by"), std::string::npos) << r.output;
+  }
+  r = test::run_cli("compress -w '" + tv11 + "' --bits 6 --density features.3.expand3x3=0.25,classifier.1=0.5 "
+                    "--prune-by output-error --gptq '" + images + "' --batch 3 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Model pruned = Model::from_weights(load_weights(out), out);
+  for (const auto& [name, density] : {std::pair{"features.3.expand3x3", 0.25}, std::pair{"classifier.1", 0.5}}) {
+    const Tensor& w = pruned.parameter(std::string(name) + ".weight");
+    int64_t kept = 0;
+    for (int64_t i = 0; i < w.numel(); ++i) kept += w[i] != 0.0f;
+    EXPECT_NEAR(static_cast<double>(kept) / static_cast<double>(w.numel()), density, 0.01) << name;
+  }
 
   // The authors' file at 8 bits is shared losslessly: GPTQ moves nothing either.
   const std::string net = data + "/deep-compression-squeezenet-v1.0/compressed_SqueezeNet.net";

@@ -36,7 +36,8 @@ void register_compress(CLI::App& app) {
       "Without --density nothing is pruned (zeros already there stay zeros); without --bits nothing is shared,\n"
       "and a layer with at most 255 distinct values is coded losslessly with those values as its codebook.");
   struct Opts {
-    std::string weights, out, bits, density, init = "linear", tune, entropy_weight, teacher, gptq, gptq_fit = "fp32";
+    std::string weights, out, bits, density, init = "linear", tune, entropy_weight, teacher, gptq, gptq_fit = "fp32",
+        prune_by = "magnitude";
     bool half = false, sweep = false, augment = false;
     std::vector<double> sweep_densities{0.8, 0.6, 0.4, 0.3, 0.2};
     double tolerance = 0.01;
@@ -52,6 +53,11 @@ void register_compress(CLI::App& app) {
   cmd->add_option("--density", o->density,
                   "Fraction of weights kept: a global target (0.33) spread over layers like the authors' file "
                   "(dense 1x1s and conv1, expand3x3 ~1/3, final conv ~1/5), and/or per layer (features.3.squeeze=0.5,...)");
+  cmd->add_option("--prune-by", o->prune_by,
+                  "What --density drops: magnitude (the smallest weights) | output-error (the weights whose removal "
+                  "costs each conv's output least on the --gptq images, the others absorbing it, as SparseGPT does; "
+                  "pruned just before sharing, so without masked fine-tuning)")
+      ->capture_default_str();
   cmd->add_option("--init", o->init, "k-means start: linear | density | forgy | kmeans++")->capture_default_str();
   cmd->add_option("--entropy-weight", o->entropy_weight,
                   "Entropy-constrained k-means: each weight goes to the centroid minimising squared error + W x "
@@ -162,6 +168,13 @@ void register_compress(CLI::App& app) {
       throw Error("--gptq-fit needs --gptq DIR: it says how GPTQ fits the convs");
     if (!o->gptq.empty() && o->bits.empty())
       throw Error("--gptq needs --bits: it assigns the codes of weight sharing");
+    if (o->prune_by != "magnitude" && o->prune_by != "output-error")
+      throw Error("--prune-by: '" + o->prune_by + "' is neither magnitude nor output-error");
+    options.prune_by_moments = o->prune_by == "output-error";
+    if (options.prune_by_moments && (o->gptq.empty() || o->density.empty()))
+      throw Error("--prune-by output-error needs --density and --gptq DIR: the images whose conv inputs it measures");
+    if (options.prune_by_moments && (o->sweep || o->prune_epochs > 0))
+      throw Error("--prune-by output-error prunes as it shares: no --sweep or --prune-epochs (masked fine-tuning)");
     if (o->prune_epochs > 0 && o->density.empty() && !o->sweep)
       throw Error("--prune-epochs needs --density (or --sweep): masked fine-tuning follows pruning; --density 1 "
                   "fine-tunes every non-zero weight without pruning more");
@@ -212,7 +225,7 @@ void register_compress(CLI::App& app) {
     }
     // Pruning first and sharing second, so that masked fine-tuning can run between them.
     CompressOptions prune_only, share_only = options;
-    prune_only.density = std::move(share_only.density);
+    if (!options.prune_by_moments) prune_only.density = std::move(share_only.density);
     WeightFile out = compress_weights(base, config, prune_only);
     // The moments of the network as sharing finds it: pruned and fine-tuned.
     std::optional<quant::InputMoments> moments;
@@ -254,7 +267,7 @@ void register_compress(CLI::App& app) {
       };
       ro.epochs = o->prune_epochs < 0 ? o->epochs : o->prune_epochs;
       ro.lr = o->prune_lr;
-      if (!options.density.empty() && ro.epochs > 0) tune_weights(out, data, ro, report("masked fine-tuning"));
+      if (!prune_only.density.empty() && ro.epochs > 0) tune_weights(out, data, ro, report("masked fine-tuning"));
       ro.first_epoch = ro.epochs;
       CodeTuning codes;
       codes.every = o->reassign_every;
