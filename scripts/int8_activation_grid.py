@@ -76,6 +76,7 @@ def main():
     final = model.classifier[1]
     mapped = [(n, m) for n, m in convs if m is not final]  # the convs whose post-ReLU output is a u8 map
     fp32_weights = {m: m.weight.data.clone() for _, m in convs}
+    rounded_weights = {m: round_weights(w) for m, w in fp32_weights.items()}  # 8 bits
 
     calibration = sorted(glob.glob(os.path.join(args.data, "hymenoptera_data", "train", "*", "*.jpg")))
     random.Random(0).shuffle(calibration)
@@ -93,10 +94,10 @@ def main():
         per_channel[m] = torch.tensor([mse_scale(a[:, c].flatten()) for c in range(a.shape[1])])
     image_scale = calibration.abs().max().item() / 127
 
-    def forward(x, activations, weight_bits):
-        """activations: None (fp32), per_tensor or per_channel."""
+    def forward(x, activations, weights):
+        """activations: None (fp32), per_tensor or per_channel; weights: fp32_weights or rounded_weights."""
         for _, m in convs:
-            m.weight.data = fp32_weights[m] if weight_bits is None else round_weights(fp32_weights[m], weight_bits)
+            m.weight.data = weights[m]
         hooks = []
         if activations is not None:
             for _, m in mapped:
@@ -110,18 +111,18 @@ def main():
             h.remove()
         return y.argmax(1)
 
-    variants = [("weights 8-bit, activations fp32", None, 8),
-                ("weights fp32, activations per tensor", per_tensor, None),
-                ("weights fp32, activations per channel", per_channel, None),
-                ("weights 8-bit, activations per tensor", per_tensor, 8),
-                ("weights 8-bit, activations per channel", per_channel, 8)]
+    variants = [("weights 8-bit, activations fp32", None, rounded_weights),
+                ("weights fp32, activations per tensor", per_tensor, fp32_weights),
+                ("weights fp32, activations per channel", per_channel, fp32_weights),
+                ("weights 8-bit, activations per tensor", per_tensor, rounded_weights),
+                ("weights 8-bit, activations per channel", per_channel, rounded_weights)]
     images = sorted(glob.glob(os.path.join(args.data, "imagenet-sample-1000", "*.JPEG")))
     same = [0] * len(variants)
     for i in range(0, len(images), 50):
         x = preprocess(images[i:i + 50])
-        reference = forward(x, None, None)
-        for k, (_, acts, bits) in enumerate(variants):
-            same[k] += int((forward(x, acts, bits) == reference).sum())
+        reference = forward(x, None, fp32_weights)
+        for k, (_, acts, weights) in enumerate(variants):
+            same[k] += int((forward(x, acts, weights) == reference).sum())
         print(f"{min(i + 50, len(images))}/{len(images)} images", file=sys.stderr, flush=True)
     for (name, *_), s in zip(variants, same):
         print(json.dumps({"variant": name, "same_top1": s / len(images), "images": len(images)}), flush=True)

@@ -19,18 +19,19 @@ float nearest_nonzero(const std::vector<float>& codebook, double v) {
   return v - *lo <= *hi - v ? *lo : *hi;
 }
 
-std::size_t row_length(const Tensor& w, const std::vector<double>& moments) {
+}  // namespace
+
+std::size_t moments_row_length(const Tensor& w, const std::vector<double>& moments, const char* what) {
   const std::size_t D = static_cast<std::size_t>(w.numel() / w.dim(0));
   if (moments.size() != D * D)
-    throw Error("GPTQ: input moments of " + std::to_string(moments.size()) + " entries for weights of " +
-                std::to_string(D) + " inputs per output");
+    throw Error(std::string(what) + ": input moments of " + std::to_string(moments.size()) +
+                " entries for weights of " + std::to_string(D) + " inputs per output");
   return D;
 }
-}  // namespace
 
 void assign_gptq(Tensor& w, const std::vector<float>& codebook, const std::vector<double>& moments, bool act_order,
                  const std::vector<double>& move) {
-  const std::size_t D = row_length(w, moments);
+  const std::size_t D = moments_row_length(w, moments, "GPTQ");
   if (codebook.size() < 2) return;  // nothing but zeros to share
   const quant::Elimination gptq(moments, D, kGptqDamping, act_order);
   if (!move.empty() && move.size() != D * D)
@@ -49,7 +50,7 @@ void assign_gptq(Tensor& w, const std::vector<float>& codebook, const std::vecto
 }
 
 double output_error(const Tensor& w, const Tensor& q, const std::vector<double>& moments) {
-  const std::size_t D = row_length(w, moments);
+  const std::size_t D = moments_row_length(w, moments, "GPTQ");
   double total = 0.0;
   std::vector<double> d(D);
   for (int64_t o = 0; o < w.dim(0); ++o) {

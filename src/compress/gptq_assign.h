@@ -23,6 +23,9 @@ inline constexpr double kGptqDamping = 0.01;
 void assign_gptq(Tensor& w, const std::vector<float>& codebook, const std::vector<double>& moments,
                  bool act_order = true, const std::vector<double>& move = {});
 
+// D, the weights per output channel of w [O, ...]; throws Error, `what` first, unless `moments` is [D, D].
+std::size_t moments_row_length(const Tensor& w, const std::vector<double>& moments, const char* what);
+
 // What replacing w by q costs at the conv's output: the sum over output channels of (w - q)^T H (w - q).
 double output_error(const Tensor& w, const Tensor& q, const std::vector<double>& moments);
 

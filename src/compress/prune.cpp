@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <string>
 
 #include "compress/gptq_assign.h"
 #include "quant/gptq.h"
-#include "squeezenet/error.h"
 
 namespace squeezenet {
 
@@ -29,10 +27,7 @@ int64_t prune_by_magnitude(Tensor& w, double density) {
 }
 
 int64_t prune_by_output_error(Tensor& w, double density, const std::vector<double>& moments) {
-  const std::size_t D = static_cast<std::size_t>(w.numel() / w.dim(0));
-  if (moments.size() != D * D)
-    throw Error("pruning: input moments of " + std::to_string(moments.size()) + " entries for weights of " +
-                std::to_string(D) + " inputs per output");
+  const std::size_t D = moments_row_length(w, moments, "pruning");
   const quant::Elimination elimination(moments, D, kGptqDamping, true);
   std::vector<double> row(D);
   int64_t nonzero = 0;

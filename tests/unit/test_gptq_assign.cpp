@@ -81,7 +81,9 @@ TEST(PruneByOutputError, KeepsTheDensityAndZerosAndBeatsMagnitude) {
     int kept = 0;
     for (int64_t i = 0; i < 45; ++i) {
       kept += obs[o * 45 + i] != 0.0f;
-      if (l.w[o * 45 + i] == 0.0f) ASSERT_EQ(obs[o * 45 + i], 0.0f) << o << " " << i;
+      if (l.w[o * 45 + i] == 0.0f) {
+        ASSERT_EQ(obs[o * 45 + i], 0.0f) << o << " " << i;
+      }
     }
     EXPECT_LE(kept, 14) << "row " << o;  // round(0.3 x 45), fewer where zeros were more than the pruned share
     EXPECT_GE(kept, 10) << "row " << o;
@@ -104,7 +106,9 @@ TEST(PruneByOutputError, KeepsTheDensityAndZerosAndBeatsMagnitude) {
     for (int64_t i = 0; i < 45; ++i) {
       const float v = plain[o * 45 + i];
       ASSERT_TRUE(v == 0.0f || v == l.w[o * 45 + i]) << "a kept weight moved without correlations";
-      if (v != 0.0f) ASSERT_GE(std::fabs(v), sizes[45 - 14]) << "row " << o << " kept a weight outside its largest 14";
+      if (v != 0.0f) {
+        ASSERT_GE(std::fabs(v), sizes[45 - 14]) << "row " << o << " kept a weight outside its largest 14";
+      }
     }
   }
 }

@@ -21,7 +21,7 @@ static_assert(Avx2Int8::lanes == Avx2Int8Pairs::lanes && Avx2Int8::group_blocks 
                   Avx2Int8::lanes == Avx2Int8QuadPairs::lanes &&
                   Avx2Int8::group_blocks == Avx2Int8QuadPairs::group_blocks,
               "the three paths read one weight layout");
-// Threads cut pixel ranges on multiples of both paths' tiles (4 and 6 pixels).
+// Threads cut pixel ranges on multiples of every path's tile (4 or 6 pixels).
 const KernelTable int8_avx2_kernels{"avx2-int8",
                                     Avx2Int8::lanes,
                                     Avx2Int8::group_blocks,
