@@ -184,8 +184,8 @@ def main():
     ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
     ap.add_argument("--onnx-dir", default=str(HERE / "results" / "onnx"))
     ap.add_argument("--precision", choices=sorted(ENGINES), default="fp32")
-    ap.add_argument("--weight-bits", type=int, default=8, choices=(7, 8),
-                    help="int8: the weights' bits (7: every engine runs the same 7-bit file, see README)")
+    ap.add_argument("--weight-bits", type=int, default=8, choices=(6, 7, 8),
+                    help="int8: the weights' bits (7 or 6: every engine runs the same narrower file, see README)")
     ap.add_argument("--onednn", default=str(HERE.parent / "build" / "bench" / "onednn_bench"),
                     help="the oneDNN peer program")
     ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA", str(HERE.parent.parent / "shared" / "data")),
