@@ -57,6 +57,39 @@ def round_weights(w, bits=8):
     return torch.round(w / s).clamp(-q, q) * s
 
 
+def load_model(cli, weights):
+    """torchvision's squeezenet1_1 with the weights of any file `squeezenet convert` reads, in eval mode."""
+    model = torchvision.models.squeezenet1_1()
+    with tempfile.TemporaryDirectory() as tmp:
+        pth = os.path.join(tmp, "w.pth")
+        subprocess.run([cli, "convert", weights, pth], check=True, stdout=subprocess.DEVNULL)
+        model.load_state_dict(torch.load(pth))
+    return model.eval()
+
+
+def calibration_images(data, count):
+    """The seeded draw of `count` hymenoptera_data/train images every variant is calibrated on."""
+    paths = sorted(glob.glob(os.path.join(data, "hymenoptera_data", "train", "*", "*.jpg")))
+    random.Random(0).shuffle(paths)
+    return preprocess(paths[:count])
+
+
+def mapped_convs(model):
+    """The convs whose post-ReLU output is a u8 map: all but the final conv."""
+    return [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m is not model.classifier[1]]
+
+
+def post_relu_maps(model, images):
+    """Each mapped conv's post-ReLU output on `images`."""
+    maps = {m: [] for m in mapped_convs(model)}
+    hooks = [m.register_forward_hook(lambda mod, i, o: maps[mod].append(torch.relu(o))) for m in maps]
+    with torch.no_grad():
+        model(images)
+    for h in hooks:
+        h.remove()
+    return {m: torch.cat(v) for m, v in maps.items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", required=True)
@@ -66,41 +99,26 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(0)
 
-    model = torchvision.models.squeezenet1_1()
-    with tempfile.TemporaryDirectory() as tmp:
-        pth = os.path.join(tmp, "w.pth")
-        subprocess.run([args.cli, "convert", args.weights, pth], check=True, stdout=subprocess.DEVNULL)
-        model.load_state_dict(torch.load(pth))
-    model.eval()
-    convs = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
-    final = model.classifier[1]
-    mapped = [(n, m) for n, m in convs if m is not final]  # the convs whose post-ReLU output is a u8 map
-    fp32_weights = {m: m.weight.data.clone() for _, m in convs}
+    model = load_model(args.cli, args.weights)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    mapped = mapped_convs(model)
+    fp32_weights = {m: m.weight.data.clone() for m in convs}
     rounded_weights = {m: round_weights(w) for m, w in fp32_weights.items()}  # 8 bits
 
-    calibration = sorted(glob.glob(os.path.join(args.data, "hymenoptera_data", "train", "*", "*.jpg")))
-    random.Random(0).shuffle(calibration)
-    calibration = preprocess(calibration[:args.count])
-    maps = {m: [] for _, m in mapped}
-    hooks = [m.register_forward_hook(lambda mod, i, o: maps[mod].append(torch.relu(o))) for _, m in mapped]
-    with torch.no_grad():
-        model(calibration)
-    for h in hooks:
-        h.remove()
+    calibration = calibration_images(args.data, args.count)
     per_tensor, per_channel = {}, {}
-    for _, m in mapped:
-        a = torch.cat(maps.pop(m))
+    for m, a in post_relu_maps(model, calibration).items():
         per_tensor[m] = torch.full((a.shape[1],), mse_scale(a.flatten()))
         per_channel[m] = torch.tensor([mse_scale(a[:, c].flatten()) for c in range(a.shape[1])])
     image_scale = calibration.abs().max().item() / 127
 
     def forward(x, activations, weights):
         """activations: None (fp32), per_tensor or per_channel; weights: fp32_weights or rounded_weights."""
-        for _, m in convs:
+        for m in convs:
             m.weight.data = weights[m]
         hooks = []
         if activations is not None:
-            for _, m in mapped:
+            for m in mapped:
                 s = activations[m].view(1, -1, 1, 1)
                 hooks.append(m.register_forward_hook(
                     lambda mod, i, o, s=s: torch.clamp(torch.round(torch.relu(o) / s), 0, 255) * s))
