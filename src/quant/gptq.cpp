@@ -80,11 +80,14 @@ Elimination::Elimination(std::vector<double> moments, std::size_t n, double damp
 void Elimination::run(std::vector<double>& row, const std::function<double(std::size_t, double)>& round) const {
   for (std::size_t k = 0; k < n_; ++k) {
     const std::size_t i = order_[k];
-    const double q = round(i, row[i]);
-    if (!factored_) continue;  // rounding to nearest
-    const double err = (row[i] - q) / upper_[k * n_ + k];
-    for (std::size_t l = k + 1; l < n_; ++l) row[order_[l]] -= err * upper_[k * n_ + l];
+    absorb(row, k, round(i, row[i]));
   }
+}
+
+void Elimination::absorb(std::vector<double>& row, std::size_t k, double q) const {
+  if (!factored_) return;  // each weight alone
+  const double err = (row[order_[k]] - q) / upper_[k * n_ + k];
+  for (std::size_t l = k + 1; l < n_; ++l) row[order_[l]] -= err * upper_[k * n_ + l];
 }
 
 void Elimination::prune(std::vector<double>& row, double density, std::size_t block) const {
@@ -102,12 +105,9 @@ void Elimination::prune(std::vector<double>& row, double density, std::size_t bl
     pruned.assign(m, false);
     for (std::size_t j = 0; j < m; ++j) pruned[cost[j].second] = j < drop || row[order_[k0 + cost[j].second]] == 0.0;
     for (std::size_t k = k0; k < k1; ++k) {
-      const std::size_t i = order_[k];
       if (!pruned[k - k0]) continue;
-      const double err = row[i] / (factored_ ? upper_[k * n_ + k] : 1.0);
-      row[i] = 0.0;
-      if (!factored_) continue;
-      for (std::size_t l = k + 1; l < n_; ++l) row[order_[l]] -= err * upper_[k * n_ + l];
+      absorb(row, k, 0.0);
+      row[order_[k]] = 0.0;
     }
   }
 }

@@ -35,6 +35,9 @@ class Elimination {
   void prune(std::vector<double>& row, double density, std::size_t block = 128) const;
 
  private:
+  // The k-th weight in elimination order becomes q: the weights after it take back the error at the output.
+  void absorb(std::vector<double>& row, std::size_t k, double q) const;
+
   std::size_t n_;
   std::vector<std::size_t> order_;  // input index of the k-th weight eliminated
   std::vector<double> upper_;       // [n, n] upper Cholesky factor of the damped inverse, in elimination order
