@@ -30,7 +30,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from int8_activation_grid import (calibration_images, load_model, mapped_convs, mse_scale,  # noqa: E402
-                                  post_relu_maps, preprocess)
+                                  post_relu_maps, preprocess, round_weights)
 
 AUGMENT = T.Compose([T.RandomResizedCrop(224, scale=(0.25, 1)), T.RandomHorizontalFlip(), T.ToTensor(),
                      T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
@@ -42,8 +42,7 @@ def through(x, rounded):
 
 
 def grid_weight(w):
-    s = (w.abs().amax(dim=(1, 2, 3), keepdim=True) / 127).detach()
-    return through(w, torch.round(w / s).clamp(-127, 127) * s)
+    return through(w, round_weights(w.detach()))
 
 
 def grid_map(o, s):
