@@ -9,8 +9,10 @@ squared error, exact zeros left out), per tensor or per channel; the image gets 
 largest magnitude / 127. Weights, when quantized, are rounded to nearest on a symmetric per-output-channel grid
 (no GPTQ, no bias correction: those are our quantizer's, and this measures the activations).
 
-  /usr/bin/python3 scripts/int8_activation_grid.py --weights W
-W is any weights file `squeezenet convert` reads (torchvision preset). Prints one JSON line per variant."""
+  /usr/bin/python3 scripts/int8_activation_grid.py --weights W [--scale-factors 0.8,1.25,2]
+W is any weights file `squeezenet convert` reads (torchvision preset). Prints one JSON line per variant.
+--scale-factors adds variants with fp32 weights whose per-tensor scales are the mse rule's times each factor, and one
+with every scale at its tensor's largest value / 255 (minmax): whether the rule's choice of clipping is the limit."""
 import argparse
 import glob
 import json
@@ -96,6 +98,7 @@ def main():
     ap.add_argument("--data", default=os.environ.get("SQUEEZENET_DATA", os.path.join(HERE, "..", "..", "shared", "data")))
     ap.add_argument("--cli", default=os.path.join(HERE, "..", "build", "squeezenet"))
     ap.add_argument("--count", type=int, default=64, help="calibration images")
+    ap.add_argument("--scale-factors", default="", help="comma-separated factors on the per-tensor mse scales")
     args = ap.parse_args()
     torch.manual_seed(0)
 
@@ -106,9 +109,10 @@ def main():
     rounded_weights = {m: round_weights(w) for m, w in fp32_weights.items()}  # 8 bits
 
     calibration = calibration_images(args.data, args.count)
-    per_tensor, per_channel = {}, {}
+    per_tensor, per_channel, minmax = {}, {}, {}
     for m, a in post_relu_maps(model, calibration).items():
         per_tensor[m] = torch.full((a.shape[1],), mse_scale(a.flatten()))
+        minmax[m] = torch.full((a.shape[1],), a.max().item() / 255)
         per_channel[m] = torch.tensor([mse_scale(a[:, c].flatten()) for c in range(a.shape[1])])
     image_scale = calibration.abs().max().item() / 127
 
@@ -134,6 +138,11 @@ def main():
                 ("weights fp32, activations per channel", per_channel, fp32_weights),
                 ("weights 8-bit, activations per tensor", per_tensor, rounded_weights),
                 ("weights 8-bit, activations per channel", per_channel, rounded_weights)]
+    factors = [float(f) for f in args.scale_factors.split(",") if f]
+    variants += [(f"weights fp32, activations per tensor, mse scales x {f:g}",
+                  {m: s * f for m, s in per_tensor.items()}, fp32_weights) for f in factors]
+    if factors:
+        variants.append(("weights fp32, activations per tensor, minmax scales", minmax, fp32_weights))
     images = sorted(glob.glob(os.path.join(args.data, "imagenet-sample-1000", "*.JPEG")))
     same = [0] * len(variants)
     for i in range(0, len(images), 50):
