@@ -6,7 +6,7 @@
 # (153 images). Appends to OUT/stages.tsv.
 #   scripts/compress_hymenoptera.sh [BUILD_DIR]
 # env: WEIGHTS (default: the fine-tune's best checkpoint, fine-tuned first if missing), STEPS (the Fires' densities
-#      of the gradual pruning), BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR, TUNE_ARGS (more `compress` options for
+#      of the gradual pruning, each one for every Fire layer or SQUEEZE:EXPAND1X1:EXPAND3X3), BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR, TUNE_ARGS (more `compress` options for
 #      every retraining)
 . "$(dirname "$0")/compress_stages.sh"
 series=hymenoptera
@@ -18,9 +18,17 @@ fi
 # this far. The layer names come from the model.
 layers=$("$cli" compress -w "$weights" --out "$out/names.sqz" --bits 8 | awk '$1 ~ /^features\.[0-9]+\./ {print $1}')
 rm -f "$out/names.sqz"
-fires() {  # the Fires' density
-  local d="features.0=1" l
-  for l in $layers; do d="$d,$l=$1"; done
+fires() {  # the Fires' density: one for every layer, or SQUEEZE:EXPAND1X1:EXPAND3X3
+  local d="features.0=1" l sq e1 e3
+  IFS=: read -r sq e1 e3 <<< "$1"
+  e1="${e1:-$sq}" e3="${e3:-$sq}"
+  for l in $layers; do
+    case "$l" in
+      *.squeeze) d="$d,$l=$sq" ;;
+      *.expand1x1) d="$d,$l=$e1" ;;
+      *) d="$d,$l=$e3" ;;
+    esac
+  done
   echo "$d"
 }
 steps=()
