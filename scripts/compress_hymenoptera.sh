@@ -6,8 +6,8 @@
 # (153 images). Appends to OUT/stages.tsv.
 #   scripts/compress_hymenoptera.sh [BUILD_DIR]
 # env: WEIGHTS (default: the fine-tune's best checkpoint, fine-tuned first if missing), STEPS (the Fires' densities
-#      of the gradual pruning, each one for every Fire layer or SQUEEZE:EXPAND1X1:EXPAND3X3), BITS, PRUNE_EPOCHS, PRUNE_LR, EPOCHS, LR, TUNE_ARGS (more `compress` options for
-#      every retraining)
+#      of the gradual pruning, each one for every Fire layer or SQUEEZE:EXPAND1X1:EXPAND3X3), BITS, PRUNE_EPOCHS,
+#      PRUNE_LR, EPOCHS, LR, TUNE_ARGS (more `compress` options for every retraining)
 . "$(dirname "$0")/compress_stages.sh"
 series=hymenoptera
 weights="${WEIGHTS:-$out/ft/tv_v1.1-features/best.safetensors}"
@@ -26,7 +26,7 @@ fires() {  # the Fires' density: one for every layer, or SQUEEZE:EXPAND1X1:EXPAN
     case "$l" in
       *.squeeze) d="$d,$l=$sq" ;;
       *.expand1x1) d="$d,$l=$e1" ;;
-      *) d="$d,$l=$e3" ;;
+      *.expand3x3) d="$d,$l=$e3" ;;
     esac
   done
   echo "$d"

@@ -117,7 +117,8 @@ def main():
     image_scale = calibration.abs().max().item() / 127
 
     def forward(x, activations, weights):
-        """activations: None (fp32), per_tensor or per_channel; weights: fp32_weights or rounded_weights."""
+        """activations: None (fp32) or a u8 scale per channel of every mapped conv (per_tensor, per_channel, minmax
+        or per_tensor moved by a factor); weights: fp32_weights or rounded_weights."""
         for m in convs:
             m.weight.data = weights[m]
         hooks = []
